@@ -1,0 +1,255 @@
+// RequestParser: drives llhttp one request at a time and adds cork's limits and strictness.
+#include "http/request_parser.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace cork {
+
+namespace {
+
+// RFC 9110 5.6.2: tchar.
+bool is_tchar(unsigned char c) {
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+}
+
+RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
+
+}  // namespace
+
+RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
+  llhttp_settings_init(&settings_);
+  settings_.on_message_begin = &RequestParser::on_message_begin;
+  settings_.on_url = &RequestParser::on_url;
+  settings_.on_version_complete = &RequestParser::on_version_complete;
+  settings_.on_header_field = &RequestParser::on_header_field;
+  settings_.on_header_value = &RequestParser::on_header_value;
+  settings_.on_header_value_complete = &RequestParser::on_header_value_complete;
+  settings_.on_headers_complete = &RequestParser::on_headers_complete;
+  settings_.on_message_complete = &RequestParser::on_message_complete;
+  llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+  parser_.data = this;
+}
+
+RequestParser::Result RequestParser::feed(std::string_view bytes) {
+  if (failed_) return {Event::kError, 0};
+  if (paused_) {
+    llhttp_resume(&parser_);
+    paused_ = false;
+  }
+  if (message_complete_) {
+    // The previous request is answered; what follows belongs to the next one.
+    message_complete_ = false;
+    head_complete_ = false;
+    message_started_ = false;
+    head_bytes_ = 0;
+    method_bytes_seen_ = 0;
+  }
+  if (bytes.empty()) return {Event::kNeedMore, 0};
+
+  const bool head_was_complete = head_complete_;
+  chunk_begin_ = bytes.data();
+  const llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
+  std::size_t consumed = bytes.size();
+  if (err != HPE_OK) {
+    const char* pos = llhttp_get_error_pos(&parser_);
+    consumed = pos ? static_cast<std::size_t>(pos - bytes.data()) : 0;
+    if (consumed > bytes.size()) consumed = bytes.size();
+  }
+
+  // Remember the first bytes of the request line: they tell an unknown method (501) from junk.
+  if (!head_was_complete && method_bytes_seen_ < sizeof(method_prefix_) - 1) {
+    std::size_t take = std::min(bytes.size(), consumed + 1);
+    take = std::min(take, sizeof(method_prefix_) - 1 - method_bytes_seen_);
+    std::memcpy(method_prefix_ + method_bytes_seen_, bytes.data(), take);
+    method_bytes_seen_ += take;
+  }
+  if (consumed > 0) byte_before_chunk_ = bytes[consumed - 1];
+  if (!head_was_complete) head_bytes_ += consumed;
+
+  if (err == HPE_OK || err == HPE_PAUSED) {
+    if (!head_complete_ && head_bytes_ > limits_.max_header_bytes) {
+      fail(431, "request head too large");
+      return {Event::kError, consumed};
+    }
+    if (err == HPE_OK) return {Event::kNeedMore, consumed};
+    paused_ = true;
+    if (message_complete_) return {Event::kMessageComplete, consumed};
+    if (head_bytes_ > limits_.max_header_bytes) {
+      fail(431, "request head too large");
+      return {Event::kError, consumed};
+    }
+    return {Event::kHeadComplete, consumed};
+  }
+  map_llhttp_error(err);
+  failed_ = true;
+  return {Event::kError, consumed};
+}
+
+int RequestParser::fail(int status, std::string_view reason) {
+  if (!failed_) {
+    failed_ = true;
+    error_status_ = status;
+    error_reason_ = reason;
+  }
+  return HPE_USER;
+}
+
+void RequestParser::map_llhttp_error(llhttp_errno_t err) {
+  if (error_status_ != 0) return;  // one of our callbacks already decided
+  switch (err) {
+    case HPE_INVALID_METHOD: {
+      // RFC 9110 9.1: an unrecognized method gets 501; bytes that are not a method token at
+      // all (a TLS handshake, binary junk) are a malformed request.
+      std::string_view prefix(method_prefix_, method_bytes_seen_);
+      while (!prefix.empty() && (prefix.front() == '\r' || prefix.front() == '\n')) {
+        prefix.remove_prefix(1);
+      }
+      const std::size_t sp = prefix.find(' ');
+      if (sp != std::string_view::npos) prefix = prefix.substr(0, sp);
+      bool token = !prefix.empty();
+      for (unsigned char c : prefix) token = token && is_tchar(c);
+      error_status_ = token ? 501 : 400;
+      error_reason_ = token ? "unknown method" : "malformed request line";
+      return;
+    }
+    case HPE_PAUSED_UPGRADE:
+    case HPE_PAUSED_H2_UPGRADE:
+      error_status_ = 400;
+      error_reason_ = "protocol upgrade not supported";
+      return;
+    default:
+      error_status_ = 400;
+      error_reason_ = llhttp_errno_name(err);
+      return;
+  }
+}
+
+int RequestParser::on_message_begin(llhttp_t* p) {
+  RequestParser& s = self(p);
+  s.head_.clear();
+  s.message_started_ = true;
+  s.in_field_value_ = true;  // the next field name starts a new field
+  return 0;
+}
+
+int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t length) {
+  RequestParser& s = self(p);
+  s.head_.target.append(at, length);
+  // method SP request-target SP HTTP-version CRLF
+  const std::size_t line =
+      std::strlen(llhttp_method_name(static_cast<llhttp_method_t>(p->method))) + 1 +
+      s.head_.target.size() + 1 + 10;
+  if (line > s.limits_.max_request_line) return s.fail(414, "request line too long");
+  return 0;
+}
+
+int RequestParser::on_version_complete(llhttp_t* p) {
+  // RFC 9110 6.2 and the issue: cork speaks HTTP/1.0 and HTTP/1.1 only. llhttp 8.1 accepts any
+  // digit pair (HTTP/2.0, HTTP/1.2), so the version is checked here.
+  if (p->http_major != 1 || p->http_minor > 1) {
+    return self(p).fail(505, "HTTP version not supported");
+  }
+  return 0;
+}
+
+int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t length) {
+  RequestParser& s = self(p);
+  if (s.in_field_value_) {
+    if (s.head_.field_count() >= s.limits_.max_headers) return s.fail(431, "too many fields");
+    s.head_.begin_field();
+    s.in_field_value_ = false;
+  }
+  // RFC 9112 5.1: no whitespace between the field name and the colon (llhttp 8.1 passes it
+  // through as part of the name); RFC 9110 5.1: names are tokens.
+  for (std::size_t i = 0; i < length; ++i) {
+    if (!is_tchar(static_cast<unsigned char>(at[i]))) return s.fail(400, "invalid field name");
+  }
+  s.head_.append_name(std::string_view(at, length));
+  return 0;
+}
+
+int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t length) {
+  RequestParser& s = self(p);
+  // RFC 9112 5.2: obs-fold is rejected. llhttp 8.1 reports a continuation line as more value
+  // bytes; such bytes directly follow a line feed, which no other value byte can.
+  const char before = at > s.chunk_begin_ ? at[-1] : s.byte_before_chunk_;
+  if (before == '\n') return s.fail(400, "obsolete line folding");
+  s.head_.append_value(std::string_view(at, length));
+  return 0;
+}
+
+int RequestParser::on_header_value_complete(llhttp_t* p) {
+  self(p).in_field_value_ = true;
+  return 0;
+}
+
+int RequestParser::on_headers_complete(llhttp_t* p) {
+  RequestParser& s = self(p);
+  if (s.check_head() != 0) return -1;
+  s.head_complete_ = true;
+  return HPE_PAUSED;
+}
+
+int RequestParser::check_head() {
+  RequestHead& h = head_;
+  h.version_major = parser_.http_major;
+  h.version_minor = parser_.http_minor;
+  const auto method = static_cast<llhttp_method_t>(parser_.method);
+  h.method_name = llhttp_method_name(method);
+  h.method = method == HTTP_GET    ? Method::kGet
+             : method == HTTP_HEAD ? Method::kHead
+                                   : Method::kOtherKnown;
+  h.keep_alive = llhttp_should_keep_alive(&parser_) != 0 && parser_.upgrade == 0;
+
+  // RFC 9112 3.2: a server MUST respond 400 to an HTTP/1.1 request without Host, and to any
+  // request with more than one Host field.
+  const std::size_t hosts = h.count("host");
+  if (hosts > 1 || (hosts == 0 && h.version_minor == 1)) {
+    fail(400, hosts > 1 ? "duplicate Host" : "missing Host");
+    return -1;
+  }
+  // RFC 9112 6.1: Transfer-Encoding. cork understands only "chunked", once, as the final coding.
+  if (h.count("transfer-encoding") > 0) {
+    if (h.version_minor == 0) {
+      fail(400, "Transfer-Encoding in HTTP/1.0");
+      return -1;
+    }
+    std::size_t chunked = 0;
+    for (std::size_t i = 0; i < h.field_count(); ++i) {
+      if (!equals_ignore_case(h.field_name(i), "transfer-encoding")) continue;
+      std::string_view v = h.field_value(i);
+      while (!v.empty()) {
+        std::size_t comma = v.find(',');
+        std::string_view coding = v.substr(0, comma);
+        v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+        while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+          coding.remove_prefix(1);
+        }
+        while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+          coding.remove_suffix(1);
+        }
+        if (coding.empty()) continue;
+        if (!equals_ignore_case(coding, "chunked")) {
+          fail(501, "unsupported transfer coding");
+          return -1;
+        }
+        ++chunked;
+      }
+    }
+    if (chunked != 1) {
+      fail(400, "malformed Transfer-Encoding");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int RequestParser::on_message_complete(llhttp_t* p) {
+  self(p).message_complete_ = true;
+  return HPE_PAUSED;
+}
+
+}  // namespace cork

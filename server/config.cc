@@ -1,0 +1,251 @@
+// Config parsing: inih calls handle_pair() for every "key = value"; each key's validation lives
+// in one table so that the file and the command line share it.
+#include "server/config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <ini.h>
+
+namespace cork {
+
+namespace {
+
+// Parses a whole decimal number in [lo, hi]; no sign, no spaces, no trailing junk.
+bool parse_number(std::string_view text, unsigned long long lo, unsigned long long hi,
+                  unsigned long long& out) {
+  if (text.empty()) return false;
+  unsigned long long v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return false;
+  if (v < lo || v > hi) return false;
+  out = v;
+  return true;
+}
+
+template <class T>
+bool set_number(std::string_view value, unsigned long long lo, unsigned long long hi, T& field,
+                std::string& error, std::string_view key) {
+  unsigned long long v = 0;
+  if (!parse_number(value, lo, hi, v)) {
+    error = fmt::format("{} must be a whole number in {}..{}, not '{}'", key, lo, hi, value);
+    return false;
+  }
+  field = static_cast<T>(v);
+  return true;
+}
+
+bool valid_host(std::string_view host) {
+  std::string h(host);
+  in_addr a4{};
+  in6_addr a6{};
+  return h == "localhost" || inet_pton(AF_INET, h.c_str(), &a4) == 1 ||
+         inet_pton(AF_INET6, h.c_str(), &a6) == 1;
+}
+
+// Sets one key. Returns false with `error` set (without the "path:line: " prefix).
+bool set_key(Config& c, std::string_view section, std::string_view key, std::string_view value,
+             std::string& error) {
+  if (section == "server") {
+    if (key == "host") {
+      if (!valid_host(value)) {
+        error = fmt::format("host must be an IPv4 or IPv6 address or 'localhost', not '{}'", value);
+        return false;
+      }
+      c.host = value;
+      return true;
+    }
+    if (key == "port") return set_number(value, 0, 65535, c.port, error, "port");
+    if (key == "root") {
+      if (value.empty()) {
+        error = "root must not be empty";
+        return false;
+      }
+      c.root = value;
+      return true;
+    }
+    if (key == "threads") return set_number(value, 0, 1024, c.threads, error, "threads");
+    if (key == "queue_capacity") {
+      return set_number(value, 1, 10'000'000, c.queue_capacity, error, "queue_capacity");
+    }
+    if (key == "max_connections") {
+      return set_number(value, 1, 10'000'000, c.max_connections, error, "max_connections");
+    }
+    if (key == "backlog") return set_number(value, 1, 65535, c.backlog, error, "backlog");
+  } else if (section == "http") {
+    if (key == "index") {
+      if (value.empty() || value.find('/') != std::string_view::npos || value == "." ||
+          value == "..") {
+        error = fmt::format("index must be a file name without '/', not '{}'", value);
+        return false;
+      }
+      c.index = value;
+      return true;
+    }
+    if (key == "keepalive_timeout") {
+      return set_number(value, 0, 86400, c.keepalive_timeout, error, "keepalive_timeout");
+    }
+    if (key == "header_timeout") {
+      return set_number(value, 1, 86400, c.header_timeout, error, "header_timeout");
+    }
+    if (key == "max_request_line") {
+      return set_number(value, 64, 1 << 20, c.max_request_line, error, "max_request_line");
+    }
+    if (key == "max_header_bytes") {
+      return set_number(value, 256, 1 << 20, c.max_header_bytes, error, "max_header_bytes");
+    }
+    if (key == "max_headers") return set_number(value, 1, 10000, c.max_headers, error, "max_headers");
+  } else if (section == "log") {
+    if (key == "level") {
+      if (value == "debug") {
+        c.level = LogLevel::kDebug;
+      } else if (value == "info") {
+        c.level = LogLevel::kInfo;
+      } else if (value == "warn") {
+        c.level = LogLevel::kWarn;
+      } else if (value == "error") {
+        c.level = LogLevel::kError;
+      } else {
+        error = fmt::format("level must be debug, info, warn or error, not '{}'", value);
+        return false;
+      }
+      return true;
+    }
+    if (key == "access_log" || key == "error_log") {
+      if (value.empty()) {
+        error = fmt::format("{} must be '-', a path{}", key, key == "access_log" ? " or 'off'" : "");
+        return false;
+      }
+      if (key == "error_log" && value == "off") {
+        error = "error_log cannot be 'off' (use a path such as /dev/null)";
+        return false;
+      }
+      (key == "access_log" ? c.access_log : c.error_log) = value;
+      return true;
+    }
+  } else {
+    error = fmt::format("unknown section [{}] (sections are [server], [http], [log])", section);
+    return false;
+  }
+  error = fmt::format("unknown key '{}' in [{}]", key, section);
+  return false;
+}
+
+struct ParseState {
+  Config* config;
+  std::string first_error;
+};
+
+int handle_pair(void* user, const char* section, const char* name, const char* value) {
+  auto* state = static_cast<ParseState*>(user);
+  std::string error;
+  if (set_key(*state->config, section, name, value, error)) return 1;
+  if (state->first_error.empty()) state->first_error = std::move(error);
+  return 0;
+}
+
+}  // namespace
+
+bool parse_config(std::string_view text, const std::string& name, Config& config,
+                  std::string& error) {
+  Config parsed = config;
+  ParseState state{&parsed, {}};
+  const std::string copy(text);  // inih wants a NUL-terminated string
+  const int line = ini_parse_string(copy.c_str(), &handle_pair, &state);
+  if (line != 0) {
+    if (line < 0) {
+      error = fmt::format("{}: cannot parse", name);
+    } else {
+      error = fmt::format("{}:{}: {}", name, line,
+                          state.first_error.empty() ? "syntax error" : state.first_error);
+    }
+    return false;
+  }
+  config = std::move(parsed);
+  return true;
+}
+
+bool load_config_file(const std::string& path, Config& config, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = fmt::format("{}: cannot read config: {}", path, std::strerror(errno));
+    return false;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    error = fmt::format("{}: cannot read config: {}", path, std::strerror(errno));
+    return false;
+  }
+  return parse_config(text.str(), path, config, error);
+}
+
+bool parse_command_line(int argc, const char* const* argv, CommandLine& out, std::string& error) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto take = [&](std::string& field) {
+      if (i + 1 >= argc) {
+        error = fmt::format("option {} needs a value (see --help)", arg);
+        return false;
+      }
+      field = argv[++i];
+      return true;
+    };
+    if (arg == "-c" || arg == "--config") {
+      if (!take(out.config_path)) return false;
+    } else if (arg == "-p" || arg == "--port") {
+      if (!take(out.port)) return false;
+    } else if (arg == "-r" || arg == "--root") {
+      if (!take(out.root)) return false;
+    } else if (arg == "--threads") {
+      if (!take(out.threads)) return false;
+    } else if (arg == "--check") {
+      out.check = true;
+    } else if (arg == "--version" || arg == "-v") {
+      out.version = true;
+    } else if (arg == "--help" || arg == "-h") {
+      out.help = true;
+    } else {
+      error = fmt::format("unknown option '{}' (see --help)", arg);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool apply_command_line(const CommandLine& cli, Config& config, std::string& error) {
+  std::string why;
+  auto apply = [&](const std::string& value, std::string_view section, std::string_view key,
+                   std::string_view flag) {
+    if (value.empty() && flag != "-r") return true;
+    if (set_key(config, section, key, value, why)) return true;
+    error = fmt::format("{}: {}", flag, why);
+    return false;
+  };
+  if (!cli.port.empty() && !apply(cli.port, "server", "port", "-p")) return false;
+  if (!cli.root.empty() && !apply(cli.root, "server", "root", "-r")) return false;
+  if (!cli.threads.empty() && !apply(cli.threads, "server", "threads", "--threads")) return false;
+  return true;
+}
+
+std::string_view usage_text() {
+  return "usage: cork [-c FILE] [-p PORT] [-r ROOT] [--threads N] [--check] [--version] [--help]\n"
+         "\n"
+         "  -c, --config FILE  read the INI configuration FILE (default: built-in defaults)\n"
+         "  -p, --port PORT    listen on PORT (overrides [server] port; 0 = any free port)\n"
+         "  -r, --root ROOT    serve files from ROOT (overrides [server] root)\n"
+         "      --threads N    worker threads (overrides [server] threads; 0 = one per CPU)\n"
+         "      --check        validate the configuration and exit\n"
+         "      --version      print the version and exit\n"
+         "      --help         print this help and exit\n";
+}
+
+}  // namespace cork

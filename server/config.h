@@ -1,0 +1,63 @@
+// cork's configuration: the INI file (inih) and the command line, validated into one value.
+// Every key has a default, so an empty file works. Errors read "path:line: message".
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace cork {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+// Copyable value.
+struct Config {
+  // [server]
+  std::string host = "0.0.0.0";
+  int port = 8080;  // 0 = an ephemeral port chosen by the kernel (tests use it)
+  std::string root = "www";
+  unsigned threads = 0;  // 0 = one per CPU
+  std::size_t queue_capacity = 4096;
+  std::size_t max_connections = 10000;
+  int backlog = 1024;
+  // [http]
+  std::string index = "index.html";
+  int keepalive_timeout = 15;  // seconds; 0 disables keep-alive
+  int header_timeout = 10;     // seconds
+  std::size_t max_request_line = 8192;
+  std::size_t max_header_bytes = 16384;
+  std::size_t max_headers = 100;
+  // [log]
+  LogLevel level = LogLevel::kInfo;
+  std::string access_log = "-";  // "-" = stdout, "off", or a path
+  std::string error_log = "-";   // "-" = stderr, or a path
+};
+
+// Parses INI text. `name` is used in error messages. On error returns false and sets `error` to
+// "name:line: message". Unknown sections or keys and bad values are errors.
+bool parse_config(std::string_view text, const std::string& name, Config& config,
+                  std::string& error);
+
+// Reads and parses a file (error "path: cannot read: reason" when it cannot be opened).
+bool load_config_file(const std::string& path, Config& config, std::string& error);
+
+// Command-line options. Copyable value.
+struct CommandLine {
+  std::string config_path;  // empty = built-in defaults
+  std::string port;         // empty = from the file
+  std::string root;
+  std::string threads;
+  bool check = false;
+  bool version = false;
+  bool help = false;
+};
+
+// Parses argv. On error returns false and sets `error`.
+bool parse_command_line(int argc, const char* const* argv, CommandLine& out, std::string& error);
+
+// Applies -p/-r/--threads over the file's values, validating them like the file's.
+bool apply_command_line(const CommandLine& cli, Config& config, std::string& error);
+
+std::string_view usage_text();
+
+}  // namespace cork

@@ -1,0 +1,373 @@
+// Reactor: epoll loop, accept, dispatch to workers, timers, signals, and the one place that
+// closes connections.
+#include "server/reactor.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+
+#include "http/response_head.h"
+#include "http/status.h"
+#include "server/clock.h"
+#include "server/signals.h"
+
+namespace cork {
+
+namespace {
+
+constexpr std::uint64_t kListenerTag = ~std::uint64_t{0};
+constexpr std::uint64_t kSignalTag = ~std::uint64_t{0} - 1;
+constexpr std::uint64_t kWakeTag = ~std::uint64_t{0} - 2;
+constexpr int kMaxEvents = 256;
+constexpr std::int64_t kAcceptPauseMs = 100;
+constexpr std::int64_t kBusyRecheckMs = 1000;
+
+constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+constexpr std::uint32_t kWriteEvents = EPOLLOUT | EPOLLONESHOT;
+
+// Table size: fds are allocated lowest-first, so live connections plus the server's own files
+// stay below max_connections + this slack.
+constexpr std::size_t kFdSlack = 1024;
+
+}  // namespace
+
+Reactor::Reactor(ServerContext& context, UniqueFd listener, const ReactorOptions& options)
+    : context_(context),
+      options_(options),
+      listener_(std::move(listener)),
+      queue_(options.queue_capacity) {}
+
+Reactor::~Reactor() {
+  if (pool_) pool_->stop();
+}
+
+bool Reactor::init(std::string& error) {
+  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_) {
+    error = fmt::format("epoll_create1: {}", std::strerror(errno));
+    return false;
+  }
+  signal_fd_ = open_signal_fd();
+  if (!signal_fd_) {
+    error = fmt::format("signalfd: {}", std::strerror(errno));
+    return false;
+  }
+  wake_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wake_fd_) {
+    error = fmt::format("eventfd: {}", std::strerror(errno));
+    return false;
+  }
+  const std::pair<int, std::uint64_t> fixed[] = {
+      {listener_.get(), kListenerTag}, {signal_fd_.get(), kSignalTag}, {wake_fd_.get(), kWakeTag}};
+  for (auto [fd, tag] : fixed) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;  // level-triggered, not one-shot: only the reactor reads these
+    ev.data.u64 = tag;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      error = fmt::format("epoll_ctl: {}", std::strerror(errno));
+      return false;
+    }
+  }
+  rlimit limit{};
+  std::size_t slots = options_.max_connections + kFdSlack;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    slots = std::min<std::size_t>(slots, limit.rlim_cur);
+  }
+  table_.resize(slots);
+  return true;
+}
+
+int Reactor::run() {
+  pool_ = std::make_unique<ThreadPool<ConnHandle>>(options_.threads, queue_,
+                                                   [this](ConnHandle& h) { serve(h); });
+  std::vector<epoll_event> events(kMaxEvents);
+  for (;;) {
+    const int n = ::epoll_wait(epoll_.get(), events.data(), kMaxEvents,
+                               wait_timeout_ms(monotonic_ms()));
+    if (n < 0 && errno != EINTR) {
+      context_.log.log(LogLevel::kError, "epoll_wait: {}", std::strerror(errno));
+      break;
+    }
+    const std::int64_t now = monotonic_ms();
+    for (int i = 0; i < n; ++i) {
+      const std::uint64_t tag = events[i].data.u64;
+      if (tag == kListenerTag) {
+        accept_all(now);
+      } else if (tag == kSignalTag) {
+        handle_signals(now);
+      } else if (tag == kWakeTag) {
+        close_retired();
+      } else {
+        dispatch(ConnHandle{tag});
+      }
+    }
+    if (accept_paused_until_ms_ != 0 && now >= accept_paused_until_ms_ && !stopping_) {
+      accept_paused_until_ms_ = 0;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = kListenerTag;
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, listener_.get(), &ev);
+    }
+    expire_timers(now);
+    if (stopping_ && (live_ == 0 || now >= stop_deadline_ms_)) break;
+  }
+
+  // Workers finish what they hold (all their I/O is non-blocking) and exit; then nobody but this
+  // thread touches a connection, and the remaining ones are closed.
+  pool_->stop();
+  close_retired();
+  std::size_t forced = 0;
+  for (auto& slot : table_) {
+    if (slot) {
+      ++forced;
+      slot->prepare_close();
+      slot.reset();
+    }
+  }
+  if (forced > 0) {
+    context_.log.log(LogLevel::kWarn, "closed {} connections at the end of the grace period",
+                     forced);
+  }
+  context_.log.log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+int Reactor::wait_timeout_ms(std::int64_t now_ms) const {
+  std::int64_t wait = 1000;
+  if (!timers_.empty()) wait = std::min(wait, timers_.next_deadline() - now_ms);
+  if (accept_paused_until_ms_ != 0) wait = std::min(wait, accept_paused_until_ms_ - now_ms);
+  if (stopping_) wait = std::min(wait, stop_deadline_ms_ - now_ms);
+  // Coarse clocks tick every few ms; never spin on a deadline that has just passed.
+  return static_cast<int>(std::max<std::int64_t>(wait, 1));
+}
+
+Connection* Reactor::find(ConnHandle handle) const {
+  const int fd = handle.fd();
+  if (fd < 0 || static_cast<std::size_t>(fd) >= table_.size()) return nullptr;
+  Connection* c = table_[static_cast<std::size_t>(fd)].get();
+  return (c != nullptr && c->handle() == handle) ? c : nullptr;
+}
+
+void Reactor::accept_all(std::int64_t now_ms) {
+  while (!stopping_) {
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    const int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      // EMFILE, ENFILE, ENOBUFS, ENOMEM: keep serving the connections we have, stop accepting
+      // briefly (the listener is level-triggered and would otherwise spin), log at most 1/s.
+      if (now_ms - last_accept_error_log_ms_ >= 1000) {
+        last_accept_error_log_ms_ = now_ms;
+        context_.log.log(LogLevel::kError, "accept: {} (pausing accepts for {} ms)",
+                         std::strerror(errno), kAcceptPauseMs);
+      }
+      epoll_event ev{};
+      ev.data.u64 = kListenerTag;
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, listener_.get(), &ev);
+      accept_paused_until_ms_ = now_ms + kAcceptPauseMs;
+      return;
+    }
+    UniqueFd socket(fd);
+    if (live_ >= options_.max_connections || static_cast<std::size_t>(fd) >= table_.size()) {
+      reject_with_503(fd);
+      continue;
+    }
+    const int one = 1;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+    const ConnHandle handle = ConnHandle::make(fd, next_generation_);
+    if (++next_generation_ == 0) next_generation_ = 1;  // generation 0 never names a connection
+    auto connection = std::make_unique<Connection>(std::move(socket), handle, peer, context_, now_ms);
+    epoll_event ev{};
+    ev.events = kReadEvents;
+    ev.data.u64 = handle.value;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      context_.log.log(LogLevel::kError, "epoll_ctl(ADD): {}", std::strerror(errno));
+      continue;  // the connection (and its socket) is destroyed here
+    }
+    timers_.push(connection->deadline_ms.load(std::memory_order_relaxed), handle.value);
+    table_[static_cast<std::size_t>(fd)] = std::move(connection);
+    highest_fd_ = std::max(highest_fd_, fd);
+    ++live_;
+  }
+}
+
+void Reactor::reject_with_503(int fd) {
+  // Overload: a complete 503 and close (RFC 9110 15.6.4). Best effort, never blocks: the socket
+  // is non-blocking and the answer is far smaller than any socket buffer. Input that already
+  // arrived is read first so that closing does not reset the connection before the answer.
+  char drain[4096];
+  (void)::recv(fd, drain, sizeof drain, MSG_DONTWAIT);
+  const std::string_view page = status_page(503);
+  ResponseHead head;
+  head.status = 503;
+  head.date = http_date_now();
+  head.content_type = "text/html; charset=utf-8";
+  head.content_length = page.size();
+  head.connection = "close";
+  fmt::memory_buffer out;
+  append_response_head(out, head);
+  out.append(page);
+  (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::shutdown(fd, SHUT_WR);
+}
+
+void Reactor::dispatch(ConnHandle handle) {
+  Connection* c = find(handle);
+  if (c == nullptr) return;  // closed earlier in this batch
+  auto phase = c->phase.load(std::memory_order_acquire);
+  for (;;) {
+    if (phase == Connection::Phase::kIdle) {
+      c->phase.store(Connection::Phase::kBusy, std::memory_order_relaxed);
+      if (queue_.try_push(handle)) return;
+      // Queue full: refuse this one rather than block the reactor. We own it (kBusy, not queued).
+      context_.log.log(LogLevel::kWarn, "queue full ({}): answering 503", queue_.capacity());
+      c->phase.store(Connection::Phase::kClosing, std::memory_order_relaxed);
+      reject_with_503(c->fd());
+      close(*c);
+      return;
+    }
+    if (phase == Connection::Phase::kBusy) {
+      // The owner re-armed and has not yet published kIdle: tell it to serve once more.
+      if (c->phase.compare_exchange_weak(phase, Connection::Phase::kPending,
+                                         std::memory_order_acq_rel, std::memory_order_acquire)) {
+        return;
+      }
+      continue;  // it became kIdle meanwhile: dispatch normally
+    }
+    assert(false && "event for a connection that is pending or closing");
+    return;
+  }
+}
+
+void Reactor::serve(ConnHandle handle) {
+  // The reactor never destroys a kBusy connection, so this slot is stable while we own it.
+  Connection& c = *table_[static_cast<std::size_t>(handle.fd())];
+  assert(c.handle() == handle);
+  for (;;) {
+    const Connection::Next next = c.serve(monotonic_ms());
+    if (next == Connection::Next::kClose) break;
+    epoll_event ev{};
+    ev.events = next == Connection::Next::kRead ? kReadEvents : kWriteEvents;
+    ev.data.u64 = handle.value;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd(), &ev) != 0) {
+      context_.log.log(LogLevel::kError, "epoll_ctl(MOD): {}", std::strerror(errno));
+      break;
+    }
+    // Publish: from here on the reactor may hand the connection to anyone.
+    auto expected = Connection::Phase::kBusy;
+    if (c.phase.compare_exchange_strong(expected, Connection::Phase::kIdle,
+                                        std::memory_order_release, std::memory_order_acquire)) {
+      return;
+    }
+    // kPending: the event already fired and was given back to us; serve again.
+    c.phase.store(Connection::Phase::kBusy, std::memory_order_relaxed);
+  }
+  c.prepare_close();
+  c.phase.store(Connection::Phase::kClosing, std::memory_order_release);
+  retire(handle);
+}
+
+void Reactor::retire(ConnHandle handle) {
+  bool was_empty;
+  {
+    std::lock_guard lock(retired_mutex_);
+    was_empty = retired_.empty();
+    retired_.push_back(handle);
+  }
+  if (was_empty) {
+    const std::uint64_t one = 1;
+    // A full eventfd counter still wakes the reactor; nothing else can fail here.
+    (void)!::write(wake_fd_.get(), &one, sizeof one);
+  }
+}
+
+void Reactor::close_retired() {
+  std::uint64_t count;
+  (void)!::read(wake_fd_.get(), &count, sizeof count);
+  std::vector<ConnHandle> batch;
+  {
+    std::lock_guard lock(retired_mutex_);
+    batch.swap(retired_);
+  }
+  for (ConnHandle h : batch) {
+    if (Connection* c = find(h)) close(*c);
+  }
+}
+
+void Reactor::close(Connection& connection) {
+  // The only place a connection's socket is closed: destroying the Connection closes its
+  // UniqueFd, which also removes it from the epoll set.
+  table_[static_cast<std::size_t>(connection.fd())].reset();
+  --live_;
+}
+
+void Reactor::expire_timers(std::int64_t now_ms) {
+  while (!timers_.empty() && timers_.next_deadline() <= now_ms) {
+    const TimerHeap::Entry entry = timers_.pop();
+    Connection* c = find(ConnHandle{entry.handle});
+    if (c == nullptr) continue;  // already closed: its entry just goes away
+    if (c->phase.load(std::memory_order_acquire) != Connection::Phase::kIdle) {
+      timers_.push(now_ms + kBusyRecheckMs, entry.handle);  // a worker owns it; look again later
+      continue;
+    }
+    const std::int64_t deadline = c->deadline_ms.load(std::memory_order_relaxed);
+    if (deadline > now_ms) {
+      timers_.push(deadline, entry.handle);
+      continue;
+    }
+    // Only the reactor moves a connection out of kIdle, so this cannot race a worker.
+    c->phase.store(Connection::Phase::kClosing, std::memory_order_relaxed);
+    context_.log.log(LogLevel::kDebug, "closing fd {}: timeout", c->fd());
+    c->prepare_close();
+    close(*c);
+  }
+}
+
+void Reactor::handle_signals(std::int64_t now_ms) {
+  while (const int sig = read_signal(signal_fd_.get())) {
+    if (sig == SIGINT || sig == SIGTERM) {
+      if (!stopping_) {
+        context_.log.log(LogLevel::kInfo, "{}: shutting down (grace period {} ms)",
+                         sig == SIGINT ? "SIGINT" : "SIGTERM", options_.shutdown_grace_ms);
+        begin_shutdown(now_ms);
+      }
+    } else {
+      context_.log.log(LogLevel::kWarn, "{} ignored (configuration reload and log reopening are "
+                                        "not implemented yet)",
+                       sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
+    }
+  }
+}
+
+void Reactor::begin_shutdown(std::int64_t now_ms) {
+  stopping_ = true;
+  stop_deadline_ms_ = now_ms + options_.shutdown_grace_ms;
+  context_.draining.store(true, std::memory_order_relaxed);
+  listener_.reset();  // stop accepting; new clients get "connection refused"
+  // Idle keep-alive connections have nothing in flight: close them now. Connections in the
+  // middle of a request finish it (their responses say Connection: close).
+  for (int fd = 0; fd <= highest_fd_; ++fd) {
+    Connection* c = table_[static_cast<std::size_t>(fd)].get();
+    if (c == nullptr || c->phase.load(std::memory_order_acquire) != Connection::Phase::kIdle) {
+      continue;
+    }
+    if (!c->between_requests()) continue;
+    c->phase.store(Connection::Phase::kClosing, std::memory_order_relaxed);
+    c->prepare_close();
+    close(*c);
+  }
+}
+
+}  // namespace cork

@@ -1,0 +1,34 @@
+// Finding a file for a request target under the document root, without ever leaving it:
+// openat2(RESOLVE_BENEATH) where the kernel has it (symlinks are followed only while they stay
+// inside the root), else a component-by-component walk with O_NOFOLLOW (no symlinks at all).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+#include <string_view>
+
+#include "http/target_path.h"
+#include "server/unique_fd.h"
+
+namespace cork {
+
+// Move-only (owns the file descriptor).
+struct FileLookup {
+  int status = 500;  // 200, 301, 403, 404, 500 or 503
+  UniqueFd file;     // open, read-only, for 200
+  struct stat info {};
+  std::string location;  // for 301: the slashed URL, query kept
+  std::string path;      // the path that was opened (for MIME lookup), relative to the root
+};
+
+// Opens `relative` (no leading '/', "" = the root itself) beneath `root_fd`. Returns 0 and sets
+// `out`, or an errno value (EXDEV/ELOOP when the path tries to leave the root).
+int open_beneath(int root_fd, std::string_view relative, UniqueFd& out);
+
+// Resolves a validated target (status 0) to a regular file: directories with a trailing '/'
+// serve `index`, directories without one get 301, missing files 404, directories without an
+// index, unreadable files, special files and symlinks out of the root 403.
+FileLookup lookup_file(int root_fd, const Target& target, std::string_view index);
+
+}  // namespace cork

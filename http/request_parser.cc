@@ -47,7 +47,9 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
     head_bytes_ = 0;
     method_bytes_seen_ = 0;
   }
-  if (bytes.empty()) return {Event::kNeedMore, 0};
+  // An empty feed still runs llhttp: after kHeadComplete of a request without a body, the end
+  // of the message needs no more bytes.
+  if (bytes.data() == nullptr) bytes = std::string_view("", 0);
 
   const bool head_was_complete = head_complete_;
   chunk_begin_ = bytes.data();
@@ -115,6 +117,17 @@ void RequestParser::map_llhttp_error(llhttp_errno_t err) {
       error_reason_ = token ? "unknown method" : "malformed request line";
       return;
     }
+    case HPE_INVALID_VERSION:
+      // llhttp says "Invalid HTTP version" for a well-formed digit.digit it does not know
+      // (HTTP/1.2, HTTP/3.0): that is 505 (RFC 9110 15.6.6); other version errors are syntax.
+      if (std::string_view(llhttp_get_error_reason(&parser_)) == "Invalid HTTP version") {
+        error_status_ = 505;
+        error_reason_ = "HTTP version not supported";
+      } else {
+        error_status_ = 400;
+        error_reason_ = "malformed HTTP version";
+      }
+      return;
     case HPE_PAUSED_UPGRADE:
     case HPE_PAUSED_H2_UPGRADE:
       error_status_ = 400;
@@ -132,6 +145,7 @@ int RequestParser::on_message_begin(llhttp_t* p) {
   s.head_.clear();
   s.message_started_ = true;
   s.in_field_value_ = true;  // the next field name starts a new field
+  s.version_seen_ = false;
   return 0;
 }
 
@@ -152,6 +166,7 @@ int RequestParser::on_version_complete(llhttp_t* p) {
   if (p->http_major != 1 || p->http_minor > 1) {
     return self(p).fail(505, "HTTP version not supported");
   }
+  self(p).version_seen_ = true;
   return 0;
 }
 
@@ -195,6 +210,11 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
 
 int RequestParser::check_head() {
   RequestHead& h = head_;
+  // llhttp 8.1 takes "GET /" without a version as HTTP/0.9; RFC 9112 3 requires the version.
+  if (!version_seen_) {
+    fail(400, "missing HTTP version");
+    return -1;
+  }
   h.version_major = parser_.http_major;
   h.version_minor = parser_.http_minor;
   const auto method = static_cast<llhttp_method_t>(parser_.method);

@@ -80,6 +80,7 @@ class RequestParser {
   std::size_t method_bytes_seen_ = 0;  // bytes of the current request line before the URL
   char method_prefix_[32] = {};        // first bytes of the current request, for 400 vs 501
   bool in_field_value_ = false;
+  bool version_seen_ = false;
   bool message_started_ = false;
   bool head_complete_ = false;
   bool message_complete_ = false;

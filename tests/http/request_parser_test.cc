@@ -1,0 +1,247 @@
+// RequestParser: incremental parsing (every split position), pipelining, body discarding,
+// limits and the strictness added on top of llhttp 8.1.
+#include "http/request_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace cork {
+namespace {
+
+using Event = RequestParser::Event;
+
+// What a run of the parser produced: one entry per request head, and the final status.
+struct Outcome {
+  std::vector<std::string> targets;  // target of each completed head
+  std::vector<bool> keep_alive;
+  int messages = 0;
+  int error = 0;
+  bool operator==(const Outcome&) const = default;
+};
+
+// Feeds `input` in pieces cut at `cuts` (ascending offsets), like reads from a socket would.
+Outcome run(const std::string& input, const std::vector<std::size_t>& cuts = {},
+            ParserLimits limits = {}) {
+  RequestParser parser(limits);
+  Outcome out;
+  std::size_t start = 0;
+  std::vector<std::size_t> ends = cuts;
+  ends.push_back(input.size());
+  for (std::size_t end : ends) {
+    std::string_view piece(input.data() + start, end - start);
+    start = end;
+    while (true) {
+      auto r = parser.feed(piece);
+      piece.remove_prefix(r.consumed);
+      if (r.event == Event::kNeedMore) break;
+      if (r.event == Event::kError) {
+        out.error = parser.error_status();
+        return out;
+      }
+      if (r.event == Event::kHeadComplete) {
+        out.targets.push_back(parser.head().target);
+        out.keep_alive.push_back(parser.head().keep_alive);
+      }
+      if (r.event == Event::kMessageComplete) ++out.messages;
+    }
+  }
+  return out;
+}
+
+int status_of(const std::string& input, ParserLimits limits = {}) {
+  return run(input, {}, limits).error;
+}
+
+const std::string kSimple =
+    "GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: test\r\n"
+    "Accept: */*\r\n\r\n";
+
+TEST(RequestParser, ParsesASimpleRequest) {
+  RequestParser parser({});
+  auto r = parser.feed(kSimple);
+  ASSERT_EQ(r.event, Event::kHeadComplete);
+  EXPECT_EQ(r.consumed, kSimple.size());
+  const RequestHead& h = parser.head();
+  EXPECT_EQ(h.method, Method::kGet);
+  EXPECT_EQ(h.method_name, "GET");
+  EXPECT_EQ(h.target, "/index.html?x=1");
+  EXPECT_EQ(h.version_major, 1);
+  EXPECT_EQ(h.version_minor, 1);
+  EXPECT_TRUE(h.keep_alive);
+  EXPECT_EQ(h.header("host"), "example.com");
+  EXPECT_EQ(h.header("USER-AGENT"), "test");
+  EXPECT_FALSE(h.header("referer").has_value());
+  EXPECT_EQ(h.field_count(), 3u);
+  r = parser.feed({});
+  EXPECT_EQ(r.event, Event::kMessageComplete);
+  EXPECT_EQ(r.consumed, 0u);
+  EXPECT_TRUE(parser.idle() || !parser.in_body());
+}
+
+TEST(RequestParser, SameResultWhenSplitAtEveryBytePosition) {
+  const Outcome whole = run(kSimple);
+  ASSERT_EQ(whole.messages, 1);
+  for (std::size_t cut = 1; cut < kSimple.size(); ++cut) {
+    EXPECT_EQ(run(kSimple, {cut}), whole) << "split at " << cut;
+  }
+}
+
+TEST(RequestParser, SameResultFedOneByteAtATime) {
+  const std::string input = kSimple + "HEAD /b HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::vector<std::size_t> cuts;
+  for (std::size_t i = 1; i < input.size(); ++i) cuts.push_back(i);
+  const Outcome bytewise = run(input, cuts);
+  EXPECT_EQ(bytewise, run(input));
+  EXPECT_EQ(bytewise.messages, 2);
+  EXPECT_EQ(bytewise.targets, (std::vector<std::string>{"/index.html?x=1", "/b"}));
+}
+
+TEST(RequestParser, AnswersPipelinedRequestsOneAtATime) {
+  std::string input;
+  for (int i = 0; i < 20; ++i) input += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  const Outcome out = run(input);
+  EXPECT_EQ(out.error, 0);
+  EXPECT_EQ(out.messages, 20);
+  ASSERT_EQ(out.targets.size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(out.targets[i], "/" + std::to_string(i));
+}
+
+TEST(RequestParser, DiscardsAContentLengthBodyBeforeTheNextRequest) {
+  const std::string input =
+      "GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 17\r\n\r\nGET /x HTTP/1.1\r\n"
+      "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+  const Outcome whole = run(input);
+  EXPECT_EQ(whole.error, 0);
+  EXPECT_EQ(whole.targets, (std::vector<std::string>{"/a", "/b"}));
+  for (std::size_t cut = 1; cut < input.size(); ++cut) EXPECT_EQ(run(input, {cut}), whole);
+}
+
+TEST(RequestParser, DiscardsAChunkedBodyBeforeTheNextRequest) {
+  const std::string input =
+      "GET /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+  const Outcome whole = run(input);
+  EXPECT_EQ(whole.error, 0);
+  EXPECT_EQ(whole.messages, 2);
+  EXPECT_EQ(whole.targets, (std::vector<std::string>{"/a", "/b"}));
+  for (std::size_t cut = 1; cut < input.size(); ++cut) EXPECT_EQ(run(input, {cut}), whole);
+}
+
+TEST(RequestParser, KeepAliveFollowsVersionAndConnection) {
+  EXPECT_EQ(run("GET / HTTP/1.1\r\nHost: h\r\n\r\n").keep_alive, std::vector<bool>{true});
+  EXPECT_EQ(run("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").keep_alive,
+            std::vector<bool>{false});
+  EXPECT_EQ(run("GET / HTTP/1.0\r\n\r\n").keep_alive, std::vector<bool>{false});
+  EXPECT_EQ(run("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive,
+            std::vector<bool>{true});
+}
+
+TEST(RequestParser, KnownMethodsOtherThanGetAndHead) {
+  RequestParser parser({});
+  auto r = parser.feed("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi");
+  ASSERT_EQ(r.event, Event::kHeadComplete);
+  EXPECT_EQ(parser.head().method, Method::kOtherKnown);
+  EXPECT_EQ(parser.head().method_name, "POST");
+  EXPECT_TRUE(parser.in_body());
+  EXPECT_EQ(parser.feed("hi").event, Event::kMessageComplete);
+}
+
+TEST(RequestParser, HostRules) {
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\n\r\n"), 400);                       // missing
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);  // duplicated
+  EXPECT_EQ(status_of("GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.0\r\n\r\n"), 0);  // HTTP/1.0 may omit it
+}
+
+TEST(RequestParser, RejectsWhatLlhttpAccepts) {
+  // obs-fold (RFC 9112 5.2), whitespace before the colon (5.1), versions other than 1.0/1.1.
+  const std::string fold = "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\n b\r\n\r\n";
+  EXPECT_EQ(status_of(fold), 400);
+  for (std::size_t cut = 1; cut < fold.size(); ++cut) EXPECT_EQ(run(fold, {cut}).error, 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost : h\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost\t: h\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/2.0\r\nHost: h\r\n\r\n"), 505);
+  EXPECT_EQ(status_of("GET / HTTP/1.2\r\nHost: h\r\n\r\n"), 505);
+  EXPECT_EQ(status_of("GET / HTTP/0.9\r\nHost: h\r\n\r\n"), 505);
+  EXPECT_EQ(status_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505);
+  EXPECT_EQ(status_of("GET / HTTP/3.0\r\nHost: h\r\n\r\n"), 505);
+  EXPECT_EQ(status_of("GET / HTTP/a.b\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTX/1.1\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET /\r\n\r\n"), 400);  // no version (HTTP/0.9 style)
+}
+
+TEST(RequestParser, ValueSplitInsideIsNotMistakenForObsFold) {
+  const std::string input = "GET / HTTP/1.1\r\nHost: h\r\nX-A: a b c\r\n\r\n";
+  for (std::size_t cut = 1; cut < input.size(); ++cut) {
+    const Outcome out = run(input, {cut});
+    EXPECT_EQ(out.error, 0) << "split at " << cut;
+    EXPECT_EQ(out.messages, 1);
+  }
+}
+
+TEST(RequestParser, UnknownMethodIs501AndJunkIs400) {
+  EXPECT_EQ(status_of("FOO / HTTP/1.1\r\nHost: h\r\n\r\n"), 501);
+  EXPECT_EQ(status_of("BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n"), 501);
+  EXPECT_EQ(status_of(std::string("\x16\x03\x01\x02\x00", 5)), 400);
+  EXPECT_EQ(status_of("{}\r\n\r\n"), 400);
+}
+
+TEST(RequestParser, FramingErrors) {
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+            400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
+  EXPECT_EQ(status_of("GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHo\x01st: h\r\n\r\n"), 400);
+  EXPECT_EQ(status_of(std::string("GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n", 29)), 400);
+}
+
+TEST(RequestParser, RequestLineLimitGives414) {
+  ParserLimits limits;
+  limits.max_request_line = 100;
+  const std::string ok = "GET /" + std::string(60, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string too_long = "GET /" + std::string(100, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  EXPECT_EQ(status_of(ok, limits), 0);
+  EXPECT_EQ(status_of(too_long, limits), 414);
+  // Detected before the line ends, even one byte at a time.
+  std::vector<std::size_t> cuts;
+  for (std::size_t i = 1; i < 110; ++i) cuts.push_back(i);
+  EXPECT_EQ(run(too_long.substr(0, 110), cuts, limits).error, 414);
+}
+
+TEST(RequestParser, HeadLimitsGive431) {
+  ParserLimits limits;
+  limits.max_header_bytes = 512;
+  limits.max_headers = 5;
+  std::string many = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 5; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(status_of(many + "\r\n", limits), 431);  // 6 fields > 5
+  std::string five = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 4; ++i) five += "X-" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(status_of(five + "\r\n", limits), 0);
+  const std::string big = "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(600, 'v') + "\r\n\r\n";
+  EXPECT_EQ(status_of(big, limits), 431);
+  // An endless head is cut off once it passes the limit, without waiting for its end.
+  EXPECT_EQ(status_of(big.substr(0, 560), limits), 431);
+}
+
+TEST(RequestParser, StaysFailedAfterAnError) {
+  RequestParser parser({});
+  EXPECT_EQ(parser.feed("GET / HTTP/2.0\r\n").event, Event::kError);
+  EXPECT_EQ(parser.error_status(), 505);
+  EXPECT_EQ(parser.feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n").event, Event::kError);
+}
+
+}  // namespace
+}  // namespace cork

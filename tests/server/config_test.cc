@@ -1,0 +1,156 @@
+// Config: defaults, every key, every bad value with its line number, and the command line.
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace cork {
+namespace {
+
+std::string error_for(const std::string& text) {
+  Config c;
+  std::string error;
+  EXPECT_FALSE(parse_config(text, "cork.ini", c, error)) << text;
+  return error;
+}
+
+TEST(Config, EmptyFileGivesDefaults) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(parse_config("", "cork.ini", c, error)) << error;
+  EXPECT_EQ(c.host, "0.0.0.0");
+  EXPECT_EQ(c.port, 8080);
+  EXPECT_EQ(c.root, "www");
+  EXPECT_EQ(c.threads, 0u);
+  EXPECT_EQ(c.queue_capacity, 4096u);
+  EXPECT_EQ(c.max_connections, 10000u);
+  EXPECT_EQ(c.backlog, 1024);
+  EXPECT_EQ(c.index, "index.html");
+  EXPECT_EQ(c.keepalive_timeout, 15);
+  EXPECT_EQ(c.header_timeout, 10);
+  EXPECT_EQ(c.max_request_line, 8192u);
+  EXPECT_EQ(c.max_header_bytes, 16384u);
+  EXPECT_EQ(c.max_headers, 100u);
+  EXPECT_EQ(c.level, LogLevel::kInfo);
+  EXPECT_EQ(c.access_log, "-");
+  EXPECT_EQ(c.error_log, "-");
+}
+
+TEST(Config, ReadsEveryKey) {
+  const std::string text =
+      "; comment\n[server]\nhost = 127.0.0.1\nport = 9000\nroot = /srv/www\nthreads = 3\n"
+      "queue_capacity = 10\nmax_connections = 20\nbacklog = 30\n"
+      "[http]\nindex = home.html\nkeepalive_timeout = 5\nheader_timeout = 7\n"
+      "max_request_line = 1000\nmax_header_bytes = 2000\nmax_headers = 40\n"
+      "[log]\nlevel = debug\naccess_log = off\nerror_log = /tmp/e.log\n";
+  Config c;
+  std::string error;
+  ASSERT_TRUE(parse_config(text, "cork.ini", c, error)) << error;
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 9000);
+  EXPECT_EQ(c.root, "/srv/www");
+  EXPECT_EQ(c.threads, 3u);
+  EXPECT_EQ(c.queue_capacity, 10u);
+  EXPECT_EQ(c.max_connections, 20u);
+  EXPECT_EQ(c.backlog, 30);
+  EXPECT_EQ(c.index, "home.html");
+  EXPECT_EQ(c.keepalive_timeout, 5);
+  EXPECT_EQ(c.header_timeout, 7);
+  EXPECT_EQ(c.max_request_line, 1000u);
+  EXPECT_EQ(c.max_header_bytes, 2000u);
+  EXPECT_EQ(c.max_headers, 40u);
+  EXPECT_EQ(c.level, LogLevel::kDebug);
+  EXPECT_EQ(c.access_log, "off");
+  EXPECT_EQ(c.error_log, "/tmp/e.log");
+}
+
+TEST(Config, AcceptsIpv6AndLocalhost) {
+  Config c;
+  std::string error;
+  EXPECT_TRUE(parse_config("[server]\nhost = ::1\n", "f", c, error)) << error;
+  EXPECT_TRUE(parse_config("[server]\nhost = localhost\n", "f", c, error)) << error;
+}
+
+TEST(Config, BadValuesNameTheirLine) {
+  EXPECT_EQ(error_for("[server]\n\nport = 70000\n"),
+            "cork.ini:3: port must be a whole number in 0..65535, not '70000'");
+  EXPECT_EQ(error_for("[server]\nport = -1\n").rfind("cork.ini:2: port", 0), 0u);
+  EXPECT_EQ(error_for("[server]\nport = 80x\n").rfind("cork.ini:2: port", 0), 0u);
+  EXPECT_EQ(error_for("[server]\nport =\n").rfind("cork.ini:2: port", 0), 0u);
+  EXPECT_EQ(error_for("[server]\nhost = example.com\n").rfind("cork.ini:2: host", 0), 0u);
+  EXPECT_EQ(error_for("[server]\nthreads = many\n").rfind("cork.ini:2: threads", 0), 0u);
+  EXPECT_EQ(error_for("[server]\nqueue_capacity = 0\n").rfind("cork.ini:2: queue_capacity", 0), 0u);
+  EXPECT_EQ(error_for("[server]\nmax_connections = 0\n").rfind("cork.ini:2: max_connections", 0),
+            0u);
+  EXPECT_EQ(error_for("[server]\nbacklog = 0\n").rfind("cork.ini:2: backlog", 0), 0u);
+  EXPECT_EQ(error_for("[server]\nroot =\n").rfind("cork.ini:2: root", 0), 0u);
+  EXPECT_EQ(error_for("[http]\nindex = a/b.html\n").rfind("cork.ini:2: index", 0), 0u);
+  EXPECT_EQ(error_for("[http]\nkeepalive_timeout = 1.5\n").rfind("cork.ini:2: keepalive", 0), 0u);
+  EXPECT_EQ(error_for("[http]\nheader_timeout = 0\n").rfind("cork.ini:2: header_timeout", 0), 0u);
+  EXPECT_EQ(error_for("[http]\nmax_request_line = 10\n").rfind("cork.ini:2: max_request_line", 0),
+            0u);
+  EXPECT_EQ(error_for("[http]\nmax_header_bytes = x\n").rfind("cork.ini:2: max_header_bytes", 0),
+            0u);
+  EXPECT_EQ(error_for("[http]\nmax_headers = 0\n").rfind("cork.ini:2: max_headers", 0), 0u);
+  EXPECT_EQ(error_for("[log]\nlevel = loud\n").rfind("cork.ini:2: level", 0), 0u);
+  EXPECT_EQ(error_for("[log]\nerror_log = off\n").rfind("cork.ini:2: error_log", 0), 0u);
+}
+
+TEST(Config, UnknownKeysAndSectionsAreErrors) {
+  EXPECT_EQ(error_for("[server]\nport = 80\nprot = 81\n"), "cork.ini:3: unknown key 'prot' in [server]");
+  EXPECT_EQ(error_for("[servers]\nport = 80\n").rfind("cork.ini:2: unknown section [servers]", 0),
+            0u);
+  EXPECT_EQ(error_for("port = 80\n").rfind("cork.ini:1: unknown section []", 0), 0u);
+  EXPECT_EQ(error_for("[server\nport = 80\n").rfind("cork.ini:1:", 0), 0u);
+}
+
+TEST(Config, ReportsTheFirstErrorAndKeepsTheOldConfig) {
+  Config c;
+  c.port = 1234;
+  std::string error;
+  EXPECT_FALSE(parse_config("[server]\nport = 1\nport = x\nbacklog = y\n", "f.ini", c, error));
+  EXPECT_EQ(error.rfind("f.ini:3: port", 0), 0u);
+  EXPECT_EQ(c.port, 1234);
+}
+
+TEST(Config, MissingFileIsOneLine) {
+  Config c;
+  std::string error;
+  EXPECT_FALSE(load_config_file("/nonexistent/cork.ini", c, error));
+  EXPECT_EQ(error.rfind("/nonexistent/cork.ini: cannot read config", 0), 0u);
+  EXPECT_EQ(error.find('\n'), std::string::npos);
+}
+
+TEST(CommandLine, ParsesAndAppliesOverrides) {
+  const char* argv[] = {"cork", "-c", "x.ini", "-p", "9090", "-r", "/srv", "--threads", "2",
+                        "--check"};
+  CommandLine cli;
+  std::string error;
+  ASSERT_TRUE(parse_command_line(10, argv, cli, error)) << error;
+  EXPECT_EQ(cli.config_path, "x.ini");
+  EXPECT_TRUE(cli.check);
+  Config c;
+  ASSERT_TRUE(apply_command_line(cli, c, error)) << error;
+  EXPECT_EQ(c.port, 9090);
+  EXPECT_EQ(c.root, "/srv");
+  EXPECT_EQ(c.threads, 2u);
+}
+
+TEST(CommandLine, RejectsBadOptionsAndValues) {
+  CommandLine cli;
+  std::string error;
+  const char* unknown[] = {"cork", "--frobnicate"};
+  EXPECT_FALSE(parse_command_line(2, unknown, cli, error));
+  const char* missing[] = {"cork", "-p"};
+  EXPECT_FALSE(parse_command_line(2, missing, cli, error));
+  const char* bad_port[] = {"cork", "-p", "http"};
+  CommandLine cli2;
+  ASSERT_TRUE(parse_command_line(3, bad_port, cli2, error));
+  Config c;
+  EXPECT_FALSE(apply_command_line(cli2, c, error));
+  EXPECT_EQ(error.rfind("-p: port", 0), 0u);
+}
+
+}  // namespace
+}  // namespace cork

@@ -123,15 +123,16 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
       request_started_ms_ = 0;
     }
 
-    // Answer what is already buffered (pipelined requests) before reading more.
-    if (input_pos_ < input_.size()) {
+    // Answer what is already buffered (pipelined requests) before reading more. A request
+    // whose head just completed needs one more feed, even with no bytes, to reach its end.
+    if (input_pos_ < input_.size() || parser_.in_body()) {
       const auto result = parser_.feed(std::string_view(input_).substr(input_pos_));
       input_pos_ += result.consumed;
       if (input_pos_ == input_.size()) {
         input_.clear();
         input_pos_ = 0;
       }
-      if (handle_event(result, now_ms)) continue;
+      if (handle_event(result)) continue;
     }
 
     // A short read emptied the socket; with level-triggered EPOLLONESHOT the re-arm reports
@@ -149,7 +150,7 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
       data.remove_prefix(result.consumed);
       input_.assign(data);  // what the parser has not consumed yet (pipelined requests)
       input_pos_ = 0;
-      if (handle_event(result, now_ms)) continue;
+      if (handle_event(result)) continue;
       if (!input_maybe_pending_) return wait_for_input(now_ms);
       continue;
     }
@@ -164,8 +165,10 @@ Connection::Next Connection::wait_for_input(std::int64_t now_ms) {
   std::int64_t deadline;
   if (parser_.in_body()) {
     deadline = now_ms + context_.header_timeout_ms;  // a body must keep coming
-  } else if (request_started_ms_ != 0) {
-    // RFC 9112 leaves this to us: the whole head within header_timeout (slowloris).
+  } else if (!parser_.idle() || request_started_ms_ != 0) {
+    // RFC 9112 leaves this to us: the whole head within header_timeout (slowloris), counted
+    // from its first byte (or from the accept, for a connection's first request).
+    if (request_started_ms_ == 0) request_started_ms_ = now_ms;
     deadline = request_started_ms_ + context_.header_timeout_ms;
   } else {
     if (context_.draining.load(std::memory_order_relaxed)) return Next::kClose;
@@ -175,8 +178,7 @@ Connection::Next Connection::wait_for_input(std::int64_t now_ms) {
   return Next::kRead;
 }
 
-bool Connection::handle_event(RequestParser::Result result, std::int64_t now_ms) {
-  (void)now_ms;
+bool Connection::handle_event(RequestParser::Result result) {
   switch (result.event) {
     case RequestParser::Event::kNeedMore:
       return false;

@@ -78,10 +78,10 @@ class Connection {
   bool between_requests() const;
 
  private:
-  enum class State : std::uint8_t { kReading, kSending, kClosed };
+  enum class State : std::uint8_t { kReading, kSending };
   enum class SendResult : std::uint8_t { kDone, kBlocked, kYield, kFailed };
 
-  bool handle_event(RequestParser::Result result, std::int64_t now_ms);
+  bool handle_event(RequestParser::Result result);
   void plan_response();
   void plan_error(int status, bool close);
   void set_head(int status, std::string_view content_type, std::uint64_t length,

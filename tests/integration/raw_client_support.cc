@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "integration/temp_dir_support.h"
@@ -49,14 +51,15 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
 }
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
   return text;
 }
 
 ::testing::AssertionResult parse_head(std::string_view head, HttpResponse& out) {
-  if (head.find('\n') != std::string_view::npos &&
-      head.find("\r\n") == std::string_view::npos) {
+  if (head.find('\n') != std::string_view::npos && head.find("\r\n") == std::string_view::npos) {
     return ::testing::AssertionFailure() << "response head uses bare LF: " << printable(head);
   }
   std::vector<std::string_view> lines;
@@ -77,14 +80,15 @@ std::string_view trim(std::string_view text) {
     return ::testing::AssertionFailure() << "malformed status line: " << printable(status_line);
   }
   out.version = std::string(status_line.substr(0, 8));
-  out.status = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
+  out.status =
+      (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
   out.reason = status_line.size() > 13 ? std::string(status_line.substr(13)) : "";
   for (std::size_t i = 1; i < lines.size(); ++i) {
     std::string_view line = lines[i];
     std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 || line.find('\n') != std::string_view::npos ||
-        line.find('\r') != std::string_view::npos || line[colon - 1] == ' ' ||
-        line[colon - 1] == '\t') {
+    if (colon == std::string_view::npos || colon == 0 ||
+        line.find('\n') != std::string_view::npos || line.find('\r') != std::string_view::npos ||
+        line[colon - 1] == ' ' || line[colon - 1] == '\t') {
       return ::testing::AssertionFailure() << "malformed header line: " << printable(line);
     }
     out.headers.emplace_back(std::string(line.substr(0, colon)),
@@ -108,7 +112,9 @@ std::size_t HttpResponse::header_count(std::string_view name) const {
                     [&](const auto& field) { return equal_ignoring_case(field.first, name); }));
 }
 
-RawClient::~RawClient() { close(); }
+RawClient::~RawClient() {
+  close();
+}
 
 RawClient::RawClient(RawClient&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
@@ -192,8 +198,8 @@ void RawClient::close_with_reset() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (!wait_for(fd_, POLLOUT, deadline)) {
-        return ::testing::AssertionFailure() << "send timed out after " << sent << " of "
-                                             << data.size() << " bytes";
+        return ::testing::AssertionFailure()
+               << "send timed out after " << sent << " of " << data.size() << " bytes";
       }
       continue;
     }
@@ -288,8 +294,7 @@ std::string RawClient::describe(Fill fill, int error) {
   ::testing::AssertionResult head = read_head(out, timeout);
   if (!head) return head;
   // RFC 9112 6.3: responses to HEAD, 1xx, 204 and 304 end with the head.
-  if (method == Method::kHead || out.status / 100 == 1 || out.status == 204 ||
-      out.status == 304) {
+  if (method == Method::kHead || out.status / 100 == 1 || out.status == 204 || out.status == 304) {
     return ::testing::AssertionSuccess();
   }
   if (out.header_count("Transfer-Encoding") != 0) {
@@ -298,8 +303,8 @@ std::string RawClient::describe(Fill fill, int error) {
   }
   std::size_t lengths = out.header_count("Content-Length");
   if (lengths == 0) {
-    Drained rest = read_until_close(std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - Clock::now()));
+    Drained rest = read_until_close(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
     out.body = std::move(rest.data);
     out.framed_by_close = true;
     if (!rest.closed()) {
@@ -309,16 +314,16 @@ std::string RawClient::describe(Fill fill, int error) {
   }
   if (lengths > 1) return ::testing::AssertionFailure() << "several Content-Length fields";
   std::string value = *out.header("Content-Length");
-  if (value.empty() || value.size() > 15 ||
-      !std::all_of(value.begin(), value.end(),
-                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (value.empty() || value.size() > 15 || !std::all_of(value.begin(), value.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      })) {
     return ::testing::AssertionFailure() << "bad Content-Length: " << printable(value);
   }
   std::size_t length = std::stoull(value);
   out.body.reserve(length);
-  ::testing::AssertionResult body = read_exactly(
-      length, out.body,
-      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+  ::testing::AssertionResult body =
+      read_exactly(length, out.body,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
   if (!body) return ::testing::AssertionFailure() << "reading the body: " << body.message();
   return ::testing::AssertionSuccess();
 }

@@ -84,7 +84,8 @@ std::string pseudo_random_bytes(std::size_t size, std::uint64_t seed) {
 std::string first_difference(std::string_view expected, std::string_view actual) {
   std::size_t common = expected.size() < actual.size() ? expected.size() : actual.size();
   std::size_t at = 0;
-  while (at < common && expected[at] == actual[at]) ++at;
+  while (at < common && expected[at] == actual[at])
+    ++at;
   if (at == common && expected.size() == actual.size()) return "";
   std::ostringstream out;
   out << "expected " << expected.size() << " bytes, got " << actual.size()

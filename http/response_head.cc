@@ -1,0 +1,27 @@
+// Response heads, formatted with libfmt straight into the caller's buffer.
+#include "http/response_head.h"
+
+#include <iterator>
+
+#include "http/http_date.h"
+#include "http/status.h"
+
+namespace cork {
+
+void append_response_head(fmt::memory_buffer& out, const ResponseHead& head) {
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "HTTP/1.1 {} {}\r\nServer: cork\r\n", head.status,
+                 reason_phrase(head.status));
+  if (!head.date.empty()) fmt::format_to(it, "Date: {}\r\n", head.date);
+  if (!head.content_type.empty()) fmt::format_to(it, "Content-Type: {}\r\n", head.content_type);
+  fmt::format_to(it, "Content-Length: {}\r\n", head.content_length);
+  if (head.last_modified >= 0) {
+    fmt::format_to(it, "Last-Modified: {}\r\n", format_http_date(head.last_modified));
+  }
+  if (!head.location.empty()) fmt::format_to(it, "Location: {}\r\n", head.location);
+  if (!head.allow.empty()) fmt::format_to(it, "Allow: {}\r\n", head.allow);
+  if (!head.connection.empty()) fmt::format_to(it, "Connection: {}\r\n", head.connection);
+  out.append(std::string_view("\r\n"));
+}
+
+}  // namespace cork

@@ -1,0 +1,278 @@
+// Integration-test support: starting and stopping the cork binary (see cork_process_support.h).
+#include "integration/cork_process_support.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#ifndef CORK_BINARY
+#error "CORK_BINARY must name the cork binary (tests/CMakeLists.txt defines it)"
+#endif
+
+extern char** environ;
+
+namespace cork::integration {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kPollInterval{10};
+constexpr std::chrono::seconds kStartTimeout{10};
+
+// Starts cork with stdin from /dev/null and stdout/stderr to files. The child gets default
+// dispositions for the signals it must handle itself and an empty signal mask, whatever the
+// test process did. Returns the PID, or -1 with `error` set.
+pid_t spawn_cork(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+                 std::string& error) {
+  std::vector<std::string> strings;
+  strings.emplace_back(cork_binary());
+  strings.insert(strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : strings)
+    argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int signal : {SIGPIPE, SIGTERM, SIGINT, SIGHUP})
+    sigaddset(&defaults, signal);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  sigset_t mask;
+  sigemptyset(&mask);
+  posix_spawnattr_setsigmask(&attributes, &mask);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  pid_t pid = -1;
+  int result = posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (result != 0) {
+    error = std::string("posix_spawn ") + argv[0] + ": " + std::strerror(result);
+    return -1;
+  }
+  return pid;
+}
+
+std::string read_if_present(const fs::path& path) {
+  std::error_code ignored;
+  if (!fs::exists(path, ignored)) return "";
+  return read_file(path);
+}
+
+// Polls waitpid() until `pid` exits or `deadline`. True (and `status` set) when it exited.
+bool wait_until(pid_t pid, int& status, Clock::time_point deadline) {
+  for (;;) {
+    pid_t result = ::waitpid(pid, &status, WNOHANG);
+    if (result == pid) return true;
+    if (result < 0 && errno != EINTR) {
+      status = 0;
+      return true;  // not our child any more; nothing left to wait for
+    }
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+}  // namespace
+
+const char* cork_binary() {
+  return CORK_BINARY;
+}
+
+std::string describe_wait_status(int status) {
+  std::ostringstream out;
+  if (WIFEXITED(status)) {
+    out << "exited with status " << WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    out << "killed by signal " << WTERMSIG(status) << " (" << strsignal(WTERMSIG(status)) << ")";
+  } else {
+    out << "wait status " << status;
+  }
+  return out.str();
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    lines.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+bool RunResult::exited_with(int code) const {
+  return !timed_out && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == code;
+}
+
+bool RunResult::exited_nonzero() const {
+  return !timed_out && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) != 0;
+}
+
+RunResult run_cork(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+  TempDir capture;
+  fs::path out = capture.path() / "stdout";
+  fs::path err = capture.path() / "stderr";
+  RunResult result;
+  std::string error;
+  pid_t pid = spawn_cork(args, out, err, error);
+  if (pid < 0) {
+    result.err = error;
+    result.wait_status = 127 << 8;
+    return result;
+  }
+  if (!wait_until(pid, result.wait_status, Clock::now() + timeout)) {
+    result.timed_out = true;
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, &result.wait_status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  result.out = read_if_present(out);
+  result.err = read_if_present(err);
+  return result;
+}
+
+CorkProcess::CorkProcess() : root_(dir_.make_dir("root")) {
+  set("server", "host", "127.0.0.1");
+  set("server", "port", "0");
+  set("server", "root", root_.string());
+  set("log", "access_log", "off");
+  set("log", "error_log", "-");
+}
+
+CorkProcess::~CorkProcess() {
+  if (pid_ <= 0 || reaped_) return;
+  // Only our own child, by PID; it cannot have been reused while it is unreaped.
+  ::kill(pid_, SIGTERM);
+  if (wait_until(pid_, wait_status_, Clock::now() + std::chrono::seconds(5))) return;
+  ::kill(pid_, SIGKILL);
+  while (::waitpid(pid_, &wait_status_, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void CorkProcess::set(const std::string& section, const std::string& key, std::string value) {
+  config_[section][key] = std::move(value);
+}
+
+fs::path CorkProcess::put(std::string_view relative, std::string_view content) const {
+  fs::path full = root_ / relative;
+  write_file(full, content);
+  return full;
+}
+
+std::string CorkProcess::stderr_text() const {
+  return read_if_present(dir_.path() / "stderr.log");
+}
+
+std::string CorkProcess::stdout_text() const {
+  return read_if_present(dir_.path() / "stdout.log");
+}
+
+::testing::AssertionResult CorkProcess::start(const std::vector<std::string>& extra_args) {
+  if (pid_ > 0) return ::testing::AssertionFailure() << "already started";
+  std::string text;
+  for (const auto& [section, keys] : config_) {
+    text += "[" + section + "]\n";
+    for (const auto& [key, value] : keys)
+      text += key + " = " + value + "\n";
+  }
+  write_file(config_path(), text);
+
+  std::vector<std::string> args = {"-c", config_path().string()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::string error;
+  pid_ = spawn_cork(args, dir_.path() / "stdout.log", dir_.path() / "stderr.log", error);
+  if (pid_ < 0) return ::testing::AssertionFailure() << error;
+
+  auto deadline = Clock::now() + kStartTimeout;
+  for (;;) {
+    std::string err = stderr_text();
+    std::size_t at = err.find("listening on ");
+    std::size_t line_end = at == std::string::npos ? at : err.find('\n', at);
+    if (line_end != std::string::npos) {
+      std::string address = err.substr(at + 13, line_end - at - 13);
+      address = address.substr(0, address.find_first_of(" \t\r"));
+      std::size_t colon = address.rfind(':');
+      try {
+        port_ = colon == std::string::npos ? 0 : std::stoi(address.substr(colon + 1));
+      } catch (const std::exception&) {
+        port_ = 0;
+      }
+      if (port_ <= 0 || port_ > 65535) {
+        return ::testing::AssertionFailure()
+               << "cannot parse the port of \"listening on " << address << "\"";
+      }
+      return ::testing::AssertionSuccess();
+    }
+    if (!running()) {
+      return ::testing::AssertionFailure()
+             << "cork " << describe_wait_status(wait_status_)
+             << " before listening; stderr: " << printable(stderr_text(), 2000);
+    }
+    if (Clock::now() >= deadline) {
+      return ::testing::AssertionFailure()
+             << "cork did not log \"listening on\" within " << kStartTimeout.count()
+             << " s; stderr: " << printable(stderr_text(), 2000);
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+bool CorkProcess::running() {
+  if (pid_ <= 0 || reaped_) return false;
+  int status = 0;
+  pid_t result = ::waitpid(pid_, &status, WNOHANG);
+  if (result == pid_) {
+    reaped_ = true;
+    wait_status_ = status;
+    return false;
+  }
+  return true;
+}
+
+::testing::AssertionResult CorkProcess::wait_exit(int& wait_status,
+                                                  std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return ::testing::AssertionFailure() << "not started";
+  if (!reaped_) {
+    if (!wait_until(pid_, wait_status_, Clock::now() + timeout)) {
+      return ::testing::AssertionFailure()
+             << "cork still running after " << timeout.count() << " ms";
+    }
+    reaped_ = true;
+  }
+  wait_status = wait_status_;
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult CorkProcess::stop(int signal, int& wait_status,
+                                             std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return ::testing::AssertionFailure() << "not started";
+  if (!running()) {
+    return ::testing::AssertionFailure()
+           << "cork had already " << describe_wait_status(wait_status_) << " before signal "
+           << signal;
+  }
+  ::kill(pid_, signal);
+  return wait_exit(wait_status, timeout);
+}
+
+}  // namespace cork::integration

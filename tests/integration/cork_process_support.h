@@ -1,0 +1,97 @@
+// Integration-test support: the real cork binary as a child process. A CorkProcess owns a temp
+// directory (config, logs, document root), starts cork on 127.0.0.1 with port 0, waits for the
+// "listening on" line to learn the port, and stops the child it started (by PID) when it dies.
+// run_cork() runs the binary to completion for the command-line and config tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "integration/temp_dir_support.h"
+
+namespace cork::integration {
+
+// Path of the cork binary under test (CORK_BINARY, set by tests/CMakeLists.txt).
+const char* cork_binary();
+
+// "exited with status 3", "killed by signal 9", ...
+std::string describe_wait_status(int status);
+
+// Splits on '\n'; a final newline does not make an empty last line.
+std::vector<std::string> split_lines(std::string_view text);
+
+// Copyable value: how a finished run of cork went.
+struct RunResult {
+  int wait_status = 0;     // as from waitpid()
+  bool timed_out = false;  // killed by us because it did not exit in time
+  std::string out;         // everything written to stdout
+  std::string err;         // everything written to stderr
+
+  bool exited_with(int code) const;
+  bool exited_nonzero() const;
+};
+
+// Runs `cork args...` with stdin from /dev/null and stdout/stderr captured, killing it (SIGKILL)
+// if it has not exited after `timeout`.
+RunResult run_cork(const std::vector<std::string>& args,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Neither copyable nor movable: owns a child process and a directory.
+//
+// Layout of dir(): cork.ini, stdout.log, stderr.log, root/ (the document root, configured).
+// Tests may put files outside root/ (e.g. a secret next to it) through dir().
+class CorkProcess {
+ public:
+  CorkProcess();
+  // SIGTERM to the child if still running, up to 5 s, then SIGKILL; the temp dir is removed.
+  ~CorkProcess();
+  CorkProcess(const CorkProcess&) = delete;
+  CorkProcess& operator=(const CorkProcess&) = delete;
+
+  // Sets a config key before start(). The defaults are host = 127.0.0.1, port = 0,
+  // root = dir()/root, access_log = off, error_log = - (stderr, captured in stderr.log).
+  void set(const std::string& section, const std::string& key, std::string value);
+
+  const TempDir& dir() const { return dir_; }
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path config_path() const { return dir_.path() / "cork.ini"; }
+  // Writes root()/relative.
+  std::filesystem::path put(std::string_view relative, std::string_view content) const;
+
+  // Writes the config, starts `cork -c cork.ini extra_args...` and waits (up to 10 s) for
+  // "listening on ADDR:PORT" on its stderr.
+  ::testing::AssertionResult start(const std::vector<std::string>& extra_args = {});
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string stderr_text() const;
+  std::string stdout_text() const;
+
+  // True while the child has not exited (reaps it when it has).
+  bool running();
+  // Sends `signal` and waits up to `timeout` for the exit; `wait_status` as from waitpid().
+  ::testing::AssertionResult stop(int signal, int& wait_status,
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Waits up to `timeout` for the child to exit on its own.
+  ::testing::AssertionResult wait_exit(int& wait_status, std::chrono::milliseconds timeout);
+
+ private:
+  TempDir dir_;
+  std::filesystem::path root_;
+  std::map<std::string, std::map<std::string, std::string>> config_;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int wait_status_ = 0;
+  int port_ = 0;
+};
+
+}  // namespace cork::integration

@@ -1,0 +1,176 @@
+// Integration tests: from request target to file. Directories and their redirects, dot
+// segments, traversal attempts (with a secret placed outside the root that must never be
+// served), symlinks, and hidden dotfiles.
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "integration/cork_process_support.h"
+#include "integration/raw_client_support.h"
+
+namespace cork::integration {
+namespace {
+
+constexpr const char* kSecret = "TOP-SECRET-7f3a9c-outside-the-root";
+constexpr const char* kA = "file a\n";
+constexpr const char* kSubIndex = "<p>sub index</p>\n";
+
+class PathsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Outside the root: dir()/secret.txt and dir()/outside/secret.txt.
+    server_.dir().write_file("secret.txt", kSecret);
+    server_.dir().write_file("outside/secret.txt", kSecret);
+    server_.put("index.html", "<p>root index</p>\n");
+    server_.put("a.txt", kA);
+    server_.put("sub/index.html", kSubIndex);
+    server_.put("sub/b.txt", "file b\n");
+    server_.put("noindex/x.txt", "x\n");
+    server_.put(".hidden", kSecret);
+    server_.put(".git/config", kSecret);
+    server_.put("sub/.env", kSecret);
+    server_.put(".well-known/security.txt", "Contact: mailto:security@example.org\n");
+    std::filesystem::create_directory_symlink(server_.dir().path() / "outside",
+                                              server_.root() / "link-to-outside-dir");
+    std::filesystem::create_symlink(server_.dir().path() / "secret.txt",
+                                    server_.root() / "link-to-secret.txt");
+    std::filesystem::create_symlink("../secret.txt", server_.root() / "relative-link-out.txt");
+    std::filesystem::create_symlink("a.txt", server_.root() / "link-to-a.txt");
+    std::filesystem::create_symlink("../a.txt", server_.root() / "sub/link-up-to-a.txt");
+    std::filesystem::create_directory_symlink("sub", server_.root() / "link-to-sub");
+    ASSERT_TRUE(server_.start());
+  }
+  int port() const { return server_.port(); }
+
+  // One request on a fresh connection; the response must be a refusal that leaks nothing.
+  void expect_refused(const std::string& request) {
+    SCOPED_TRACE("request: \"" + printable(request) + "\"");
+    HttpResponse response;
+    Method method = request.rfind("HEAD ", 0) == 0 ? Method::kHead : Method::kGet;
+    ASSERT_TRUE(fetch(port(), request, response, method));
+    EXPECT_TRUE(response.status == 400 || response.status == 403 || response.status == 404)
+        << "status " << response.status;
+    EXPECT_EQ(response.body.find(kSecret), std::string::npos) << "the secret was served";
+    EXPECT_EQ(response.body.find("root:x:0:0"), std::string::npos) << "/etc/passwd was served";
+  }
+
+  void expect_file(const std::string& target, const std::string& content) {
+    SCOPED_TRACE("target: " + target);
+    HttpResponse response;
+    ASSERT_TRUE(fetch(port(), get_request(target), response));
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, content);
+  }
+
+  CorkProcess server_;
+};
+
+TEST_F(PathsTest, DirectoryWithoutSlashRedirectsWithQueryKept) {
+  HttpResponse response;
+  ASSERT_TRUE(fetch(port(), get_request("/sub"), response));
+  EXPECT_EQ(response.status, 301);
+  EXPECT_EQ(response.header("Location"), "/sub/");
+  EXPECT_FALSE(response.framed_by_close) << "301 without Content-Length";
+
+  ASSERT_TRUE(fetch(port(), get_request("/sub?x=1"), response));
+  EXPECT_EQ(response.status, 301);
+  EXPECT_EQ(response.header("Location"), "/sub/?x=1");
+
+  ASSERT_TRUE(fetch(port(), get_request("/noindex"), response));
+  EXPECT_EQ(response.status, 301);
+  EXPECT_EQ(response.header("Location"), "/noindex/");
+}
+
+TEST_F(PathsTest, DirectoryWithSlashServesItsIndex) {
+  expect_file("/sub/", kSubIndex);
+  expect_file("/sub/?x=1", kSubIndex);
+  expect_file("/sub/index.html", kSubIndex);
+}
+
+TEST_F(PathsTest, DirectoryWithoutIndexIs403) {
+  HttpResponse response;
+  ASSERT_TRUE(fetch(port(), get_request("/noindex/"), response));
+  EXPECT_EQ(response.status, 403);
+}
+
+TEST_F(PathsTest, DotSegmentsInsideTheRootAreResolved) {
+  expect_file("/sub/../a.txt", kA);
+  expect_file("/./a.txt", kA);
+  expect_file("/sub/./b.txt", "file b\n");
+  expect_file("/sub/x/../../a.txt", kA);
+}
+
+TEST_F(PathsTest, TraversalNeverLeavesTheRoot) {
+  const char* targets[] = {
+      "/../secret.txt",
+      "/../../../../../../../../etc/passwd",
+      "/sub/../../secret.txt",
+      "/%2e%2e/secret.txt",
+      "/%2E%2E/secret.txt",
+      "/.%2e/secret.txt",
+      "/%2e./secret.txt",
+      "/sub/%2e%2e/%2e%2e/secret.txt",
+      "/..%2fsecret.txt",
+      "/%2e%2e%2fsecret.txt",
+      "/sub%2f..%2f..%2fsecret.txt",
+      "/%2F..%2F..%2Fsecret.txt",
+      "/..\\secret.txt",
+      "/sub\\..\\..\\secret.txt",
+      "/%5c..%5csecret.txt",
+      "/..%5csecret.txt",
+      "/%c0%ae%c0%ae/secret.txt",
+      "/%c0%ae%c0%ae%c0%afsecret.txt",
+      "/%e0%80%ae%e0%80%ae/secret.txt",
+      "/a.txt%00",
+      "/a.txt%00.html",
+      "/%00/../secret.txt",
+      "/%252e%252e/secret.txt",
+      "//../secret.txt",
+      "/./../secret.txt",
+      "/outside/secret.txt",
+      "/link-to-sub/../../secret.txt",
+  };
+  for (const char* target : targets)
+    expect_refused(get_request(target));
+  // The same through absolute-form and without the leading slash.
+  expect_refused("GET http://127.0.0.1/../secret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  expect_refused("GET http://127.0.0.1/%2e%2e/secret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  expect_refused("GET ../secret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  expect_refused("GET ..%2fsecret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  // HEAD too: no secret length or body either.
+  expect_refused(head_request("/../secret.txt"));
+}
+
+TEST_F(PathsTest, SymlinkPointingOutsideTheRootIsNotServed) {
+  expect_refused(get_request("/link-to-secret.txt"));
+  expect_refused(get_request("/relative-link-out.txt"));
+  expect_refused(get_request("/link-to-outside-dir/secret.txt"));
+  expect_refused(get_request("/link-to-outside-dir/"));
+}
+
+TEST_F(PathsTest, SymlinkPointingInsideTheRootIsServed) {
+  expect_file("/link-to-a.txt", kA);
+  expect_file("/sub/link-up-to-a.txt", kA);
+  expect_file("/link-to-sub/b.txt", "file b\n");
+}
+
+TEST_F(PathsTest, DotfilesAndDotDirectoriesAre404) {
+  for (const char* target : {"/.hidden", "/.git/config", "/.git/", "/.git", "/sub/.env",
+                             "/%2ehidden", "/%2Egit/config", "/sub/%2eenv"}) {
+    SCOPED_TRACE(target);
+    HttpResponse response;
+    ASSERT_TRUE(fetch(port(), get_request(target), response));
+    EXPECT_EQ(response.status, 404);
+    EXPECT_EQ(response.body.find(kSecret), std::string::npos);
+  }
+}
+
+TEST_F(PathsTest, WellKnownIsServed) {
+  expect_file("/.well-known/security.txt", "Contact: mailto:security@example.org\n");
+}
+
+}  // namespace
+}  // namespace cork::integration

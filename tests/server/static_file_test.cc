@@ -1,0 +1,107 @@
+// static_file: lookups beneath a real temporary root, with symlinks pointing in and out.
+#include "server/static_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace cork {
+namespace {
+
+class StaticFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cork-static-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    base_ = tmpl;
+    root_ = base_ + "/root";
+    ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
+    write(base_ + "/secret.txt", "secret");
+    write(root_ + "/a.txt", "hello");
+    ASSERT_EQ(mkdir((root_ + "/dir").c_str(), 0755), 0);
+    write(root_ + "/dir/index.html", "<p>index</p>");
+    ASSERT_EQ(mkdir((root_ + "/empty").c_str(), 0755), 0);
+    ASSERT_EQ(symlink("a.txt", (root_ + "/inside-link").c_str()), 0);
+    ASSERT_EQ(symlink("../secret.txt", (root_ + "/outside-link").c_str()), 0);
+    ASSERT_EQ(symlink((base_ + "/secret.txt").c_str(), (root_ + "/absolute-link").c_str()), 0);
+    ASSERT_EQ(symlink("..", (root_ + "/up").c_str()), 0);
+    ASSERT_EQ(symlink("loop2", (root_ + "/loop1").c_str()), 0);
+    ASSERT_EQ(symlink("loop1", (root_ + "/loop2").c_str()), 0);
+    ASSERT_EQ(mkfifo((root_ + "/fifo").c_str(), 0644), 0);
+    root_fd_.reset(open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(root_fd_);
+  }
+  void TearDown() override { std::system(("rm -rf '" + base_ + "'").c_str()); }
+
+  static void write(const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+  }
+  FileLookup lookup(const std::string& path, const std::string& raw = "", bool query = false) {
+    Target t;
+    t.path = path;
+    t.raw_path = raw.empty() ? path : raw;
+    t.has_query = query;
+    t.query = query ? "x=1" : "";
+    return lookup_file(root_fd_.get(), t, "index.html");
+  }
+
+  std::string base_, root_;
+  UniqueFd root_fd_;
+};
+
+TEST_F(StaticFileTest, ServesRegularFiles) {
+  FileLookup f = lookup("/a.txt");
+  EXPECT_EQ(f.status, 200);
+  EXPECT_TRUE(f.file);
+  EXPECT_EQ(f.info.st_size, 5);
+  EXPECT_EQ(f.path, "a.txt");
+}
+
+TEST_F(StaticFileTest, DirectoriesServeTheirIndexOrRedirectOrForbid) {
+  FileLookup index = lookup("/dir/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.path, "dir/index.html");
+  FileLookup redirect = lookup("/dir", "/dir", true);
+  EXPECT_EQ(redirect.status, 301);
+  EXPECT_EQ(redirect.location, "/dir/?x=1");
+  EXPECT_EQ(lookup("/empty/").status, 403);
+  EXPECT_EQ(lookup("/").status, 403);  // the root has no index.html here
+  write(root_ + "/index.html", "root");
+  EXPECT_EQ(lookup("/").status, 200);
+}
+
+TEST_F(StaticFileTest, MissingFilesAre404) {
+  EXPECT_EQ(lookup("/nope.txt").status, 404);
+  EXPECT_EQ(lookup("/a.txt/").status, 404);
+  EXPECT_EQ(lookup("/a.txt/x").status, 404);
+}
+
+TEST_F(StaticFileTest, SymlinksAreFollowedOnlyInsideTheRoot) {
+  EXPECT_EQ(lookup("/inside-link").status, 200);
+  EXPECT_EQ(lookup("/outside-link").status, 403);
+  EXPECT_EQ(lookup("/absolute-link").status, 403);
+  EXPECT_EQ(lookup("/up/secret.txt").status, 403);
+  EXPECT_EQ(lookup("/loop1").status, 403);
+}
+
+TEST_F(StaticFileTest, SpecialFilesAreNeverServedAndNeverBlock) {
+  // A FIFO without a writer would block an O_RDONLY open forever; this returns at once.
+  EXPECT_EQ(lookup("/fifo").status, 403);
+}
+
+TEST_F(StaticFileTest, OpenBeneathRefusesDotDot) {
+  UniqueFd out;
+  EXPECT_NE(open_beneath(root_fd_.get(), "../secret.txt", out), 0);
+  EXPECT_FALSE(out);
+  EXPECT_EQ(open_beneath(root_fd_.get(), "a.txt", out), 0);
+  EXPECT_TRUE(out);
+}
+
+}  // namespace
+}  // namespace cork

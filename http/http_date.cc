@@ -24,7 +24,9 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(std::int64_t y, unsigned m) {
   static constexpr unsigned kDaysIn[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -135,10 +137,10 @@ std::optional<std::time_t> parse_http_date(std::string_view text) {
   {
     // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
     Cursor c(text);
-    if (c.one_of(kDays) && c.literal(", ") && c.digits(2, day) && c.literal(" ") && c.month(month) &&
-        c.literal(" ") && c.digits(4, year) && c.literal(" ") && c.digits(2, hour) &&
-        c.literal(":") && c.digits(2, minute) && c.literal(":") && c.digits(2, second) &&
-        c.literal(" GMT") && c.done()) {
+    if (c.one_of(kDays) && c.literal(", ") && c.digits(2, day) && c.literal(" ") &&
+        c.month(month) && c.literal(" ") && c.digits(4, year) && c.literal(" ") &&
+        c.digits(2, hour) && c.literal(":") && c.digits(2, minute) && c.literal(":") &&
+        c.digits(2, second) && c.literal(" GMT") && c.done()) {
       return make_time(year, month, day, hour, minute, second);
     }
   }
@@ -159,7 +161,8 @@ std::optional<std::time_t> parse_http_date(std::string_view text) {
     if (c.one_of(kDays) && c.literal(" ") && c.month(month) && c.literal(" ")) {
       bool ok = c.peek() == ' ' ? (c.literal(" ") && c.digits(1, day)) : c.digits(2, day);
       if (ok && c.literal(" ") && c.digits(2, hour) && c.literal(":") && c.digits(2, minute) &&
-          c.literal(":") && c.digits(2, second) && c.literal(" ") && c.digits(4, year) && c.done()) {
+          c.literal(":") && c.digits(2, second) && c.literal(" ") && c.digits(4, year) &&
+          c.done()) {
         return make_time(year, month, day, hour, minute, second);
       }
     }

@@ -94,8 +94,9 @@ std::string_view mime_type_for(std::string_view path) {
     lower[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
   const std::string_view key(lower, ext.size());
-  const auto it = std::lower_bound(kTable.begin(), kTable.end(), key,
-                                   [](const MimeEntry& e, std::string_view k) { return e.extension < k; });
+  const auto it =
+      std::lower_bound(kTable.begin(), kTable.end(), key,
+                       [](const MimeEntry& e, std::string_view k) { return e.extension < k; });
   return (it != kTable.end() && it->extension == key) ? it->type : kDefault;
 }
 

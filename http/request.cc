@@ -4,8 +4,12 @@
 namespace cork {
 
 namespace {
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 }  // namespace
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
@@ -58,7 +62,8 @@ std::string_view RequestHead::field_value(std::size_t i) const {
   const Field& f = fields_[i];
   std::string_view v = std::string_view(arena_).substr(f.value_offset, f.value_length);
   // llhttp strips leading OWS; trailing OWS is not part of the value (RFC 9110 5.5).
-  while (!v.empty() && is_ows(v.back())) v.remove_suffix(1);
+  while (!v.empty() && is_ows(v.back()))
+    v.remove_suffix(1);
   return v;
 }
 

@@ -15,7 +15,9 @@ bool is_tchar(unsigned char c) {
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
 }
 
-RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
+RequestParser& self(llhttp_t* p) {
+  return *static_cast<RequestParser*>(p->data);
+}
 
 }  // namespace
 
@@ -34,6 +36,7 @@ RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
 }
 
 RequestParser::Result RequestParser::feed(std::string_view bytes) {
+  if (method_undecided_) return classify_method(bytes, 0);
   if (failed_) return {Event::kError, 0};
   if (paused_) {
     llhttp_resume(&parser_);
@@ -86,8 +89,35 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
     return {Event::kHeadComplete, consumed};
   }
   map_llhttp_error(err);
+  if (method_undecided_) {
+    // The offending byte itself was a token byte: look at the ones after it.
+    const std::size_t next = std::min(bytes.size(), consumed + 1);
+    return classify_method(bytes.substr(next), next);
+  }
   failed_ = true;
   return {Event::kError, consumed};
+}
+
+RequestParser::Result RequestParser::classify_method(std::string_view rest,
+                                                     std::size_t consumed_before) {
+  // RFC 9112 3: request-line = method SP request-target SP HTTP-version. A token that is not a
+  // method cork knows, followed by SP, is an unrecognized method (RFC 9110 9.1: 501); anything
+  // else (no SP, a control byte, a TLS handshake) is a malformed request line (400).
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const auto c = static_cast<unsigned char>(rest[i]);
+    if (is_tchar(c) && ++method_length_ <= limits_.max_request_line) continue;
+    method_undecided_ = false;
+    failed_ = true;
+    if (c == ' ') {
+      error_status_ = 501;
+      error_reason_ = "unknown method";
+    } else {
+      error_status_ = 400;
+      error_reason_ = "malformed request line";
+    }
+    return {Event::kError, consumed_before + i};
+  }
+  return {Event::kNeedMore, consumed_before + rest.size()};
 }
 
 int RequestParser::fail(int status, std::string_view reason) {
@@ -110,9 +140,17 @@ void RequestParser::map_llhttp_error(llhttp_errno_t err) {
         prefix.remove_prefix(1);
       }
       const std::size_t sp = prefix.find(' ');
-      if (sp != std::string_view::npos) prefix = prefix.substr(0, sp);
+      const bool has_space = sp != std::string_view::npos;
+      if (has_space) prefix = prefix.substr(0, sp);
       bool token = !prefix.empty();
-      for (unsigned char c : prefix) token = token && is_tchar(c);
+      for (unsigned char c : prefix)
+        token = token && is_tchar(c);
+      if (token && !has_space) {
+        // "HELLO" so far: the bytes after the prefix decide (see classify_method).
+        method_undecided_ = true;
+        method_length_ = prefix.size();
+        return;
+      }
       error_status_ = token ? 501 : 400;
       error_reason_ = token ? "unknown method" : "malformed request line";
       return;

@@ -49,7 +49,7 @@ class RequestParser {
   // True between kHeadComplete and kMessageComplete of the same request.
   bool in_body() const { return head_complete_ && !message_complete_; }
   // True while no byte of a next request has been seen (between requests).
-  bool idle() const { return !message_started_; }
+  bool idle() const { return !message_started_ || message_complete_; }
   // 400, 414, 431, 501 or 505 after kError.
   int error_status() const { return error_status_; }
   // A short reason for logs after kError.
@@ -68,6 +68,7 @@ class RequestParser {
   int fail(int status, std::string_view reason);
   int check_head();
   void map_llhttp_error(llhttp_errno_t err);
+  Result classify_method(std::string_view rest, std::size_t consumed_before);
 
   ParserLimits limits_;
   llhttp_settings_t settings_;
@@ -79,6 +80,10 @@ class RequestParser {
   std::size_t head_bytes_ = 0;         // bytes of the current head consumed so far
   std::size_t method_bytes_seen_ = 0;  // bytes of the current request line before the URL
   char method_prefix_[32] = {};        // first bytes of the current request, for 400 vs 501
+  // llhttp rejected the method at its first unknown byte; whether the request line starts with
+  // a token followed by SP (501) or with junk (400) is decided by the bytes that follow.
+  bool method_undecided_ = false;
+  std::size_t method_length_ = 0;
   bool in_field_value_ = false;
   bool version_seen_ = false;
   bool message_started_ = false;

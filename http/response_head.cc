@@ -10,8 +10,7 @@ namespace cork {
 
 void append_response_head(fmt::memory_buffer& out, const ResponseHead& head) {
   auto it = std::back_inserter(out);
-  fmt::format_to(it, "HTTP/1.1 {} {}\r\nServer: cork\r\n", head.status,
-                 reason_phrase(head.status));
+  fmt::format_to(it, "HTTP/1.1 {} {}\r\nServer: cork\r\n", head.status, reason_phrase(head.status));
   if (!head.date.empty()) fmt::format_to(it, "Date: {}\r\n", head.date);
   if (!head.content_type.empty()) fmt::format_to(it, "Content-Type: {}\r\n", head.content_type);
   fmt::format_to(it, "Content-Length: {}\r\n", head.content_length);

@@ -13,8 +13,8 @@ namespace cork {
 // append_response_head only.
 struct ResponseHead {
   int status = 200;
-  std::string_view date;          // preformatted IMF-fixdate; the caller caches it per second
-  std::string_view content_type;  // omitted when empty
+  std::string_view date;             // preformatted IMF-fixdate; the caller caches it per second
+  std::string_view content_type;     // omitted when empty
   std::uint64_t content_length = 0;  // always sent (cork never uses chunked responses)
   std::time_t last_modified = -1;    // omitted when < 0
   std::string_view location;         // omitted when empty (301)

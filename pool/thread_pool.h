@@ -24,7 +24,8 @@ class ThreadPool {
       : queue_(queue), handler_(std::move(handler)) {
     if (threads == 0) threads = 1;
     threads_.reserve(threads);
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+    for (std::size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this] { run(); });
   }
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -43,7 +44,8 @@ class ThreadPool {
 
  private:
   void run() {
-    while (auto item = queue_.pop()) handler_(*item);
+    while (auto item = queue_.pop())
+      handler_(*item);
   }
 
   BlockingQueue<T>& queue_;

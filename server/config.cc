@@ -102,7 +102,8 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
     if (key == "max_header_bytes") {
       return set_number(value, 256, 1 << 20, c.max_header_bytes, error, "max_header_bytes");
     }
-    if (key == "max_headers") return set_number(value, 1, 10000, c.max_headers, error, "max_headers");
+    if (key == "max_headers")
+      return set_number(value, 1, 10000, c.max_headers, error, "max_headers");
   } else if (section == "log") {
     if (key == "level") {
       if (value == "debug") {
@@ -121,7 +122,8 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
     }
     if (key == "access_log" || key == "error_log") {
       if (value.empty()) {
-        error = fmt::format("{} must be '-', a path{}", key, key == "access_log" ? " or 'off'" : "");
+        error =
+            fmt::format("{} must be '-', a path{}", key, key == "access_log" ? " or 'off'" : "");
         return false;
       }
       if (key == "error_log" && value == "off") {

@@ -308,8 +308,8 @@ Connection::SendResult Connection::send_response() {
     }
     if (n == 0) {
       // The file shrank under us: never pad, never hang; the connection is closed.
-      context_.log.log(LogLevel::kWarn, "{}: file truncated while sending {}",
-                       peer_address(peer_), parser_.head().target);
+      context_.log.log(LogLevel::kWarn, "{}: file truncated while sending {}", peer_address(peer_),
+                       parser_.head().target);
       return SendResult::kFailed;
     }
     if (errno == EINTR) continue;

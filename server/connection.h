@@ -100,13 +100,13 @@ class Connection {
   // --- Owner only.
   State state_ = State::kReading;
   RequestParser parser_;
-  std::string input_;            // received bytes not yet consumed by the parser
-  std::size_t input_pos_ = 0;    // first unconsumed byte of input_
-  bool input_maybe_pending_ = true;  // the last read filled the buffer: more may be waiting
+  std::string input_;                    // received bytes not yet consumed by the parser
+  std::size_t input_pos_ = 0;            // first unconsumed byte of input_
+  bool input_maybe_pending_ = true;      // the last read filled the buffer: more may be waiting
   std::int64_t request_started_ms_ = 0;  // when the first byte of the current request came
 
   // The response being sent.
-  std::string out_;              // head (and for error pages, the body)
+  std::string out_;  // head (and for error pages, the body)
   std::size_t out_pos_ = 0;
   UniqueFd file_;
   off_t file_offset_ = 0;

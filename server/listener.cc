@@ -55,9 +55,9 @@ bool open_listener(const std::string& host, int port, int backlog, UniqueFd& out
   socklen_t actual_len = sizeof actual;
   int actual_port = port;
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&actual), &actual_len) == 0) {
-    actual_port = ntohs(actual.ss_family == AF_INET6
-                            ? reinterpret_cast<sockaddr_in6*>(&actual)->sin6_port
-                            : reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
+    actual_port =
+        ntohs(actual.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&actual)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
   }
   bound = fmt::format("{}:{}", shown, actual_port);
   out = std::move(fd);

@@ -90,8 +90,8 @@ int Reactor::run() {
                                                    [this](ConnHandle& h) { serve(h); });
   std::vector<epoll_event> events(kMaxEvents);
   for (;;) {
-    const int n = ::epoll_wait(epoll_.get(), events.data(), kMaxEvents,
-                               wait_timeout_ms(monotonic_ms()));
+    const int n =
+        ::epoll_wait(epoll_.get(), events.data(), kMaxEvents, wait_timeout_ms(monotonic_ms()));
     if (n < 0 && errno != EINTR) {
       context_.log.log(LogLevel::kError, "epoll_wait: {}", std::strerror(errno));
       break;
@@ -149,6 +149,16 @@ int Reactor::wait_timeout_ms(std::int64_t now_ms) const {
   return static_cast<int>(std::max<std::int64_t>(wait, 1));
 }
 
+std::int64_t Reactor::next_check(std::int64_t deadline_ms, std::int64_t now_ms) const {
+  // Workers may move a deadline earlier than the entry in the heap (a keep-alive timeout shorter
+  // than the header timeout); no deadline is ever set closer than the shortest timeout to the
+  // time it is set, so looking at least that often closes every connection in time.
+  std::int64_t shortest = std::min(context_.header_timeout_ms, context_.send_timeout_ms);
+  if (context_.keepalive_timeout_ms > 0)
+    shortest = std::min(shortest, context_.keepalive_timeout_ms);
+  return std::min(deadline_ms, now_ms + std::max<std::int64_t>(shortest, 1));
+}
+
 Connection* Reactor::find(ConnHandle handle) const {
   const int fd = handle.fd();
   if (fd < 0 || static_cast<std::size_t>(fd) >= table_.size()) return nullptr;
@@ -188,7 +198,8 @@ void Reactor::accept_all(std::int64_t now_ms) {
 
     const ConnHandle handle = ConnHandle::make(fd, next_generation_);
     if (++next_generation_ == 0) next_generation_ = 1;  // generation 0 never names a connection
-    auto connection = std::make_unique<Connection>(std::move(socket), handle, peer, context_, now_ms);
+    auto connection =
+        std::make_unique<Connection>(std::move(socket), handle, peer, context_, now_ms);
     epoll_event ev{};
     ev.events = kReadEvents;
     ev.data.u64 = handle.value;
@@ -196,7 +207,8 @@ void Reactor::accept_all(std::int64_t now_ms) {
       context_.log.log(LogLevel::kError, "epoll_ctl(ADD): {}", std::strerror(errno));
       continue;  // the connection (and its socket) is destroyed here
     }
-    timers_.push(connection->deadline_ms.load(std::memory_order_relaxed), handle.value);
+    timers_.push(next_check(connection->deadline_ms.load(std::memory_order_relaxed), now_ms),
+                 handle.value);
     table_[static_cast<std::size_t>(fd)] = std::move(connection);
     highest_fd_ = std::max(highest_fd_, fd);
     ++live_;
@@ -319,12 +331,13 @@ void Reactor::expire_timers(std::int64_t now_ms) {
     Connection* c = find(ConnHandle{entry.handle});
     if (c == nullptr) continue;  // already closed: its entry just goes away
     if (c->phase.load(std::memory_order_acquire) != Connection::Phase::kIdle) {
-      timers_.push(now_ms + kBusyRecheckMs, entry.handle);  // a worker owns it; look again later
+      // A worker owns it; look again later.
+      timers_.push(next_check(now_ms + kBusyRecheckMs, now_ms), entry.handle);
       continue;
     }
     const std::int64_t deadline = c->deadline_ms.load(std::memory_order_relaxed);
     if (deadline > now_ms) {
-      timers_.push(deadline, entry.handle);
+      timers_.push(next_check(deadline, now_ms), entry.handle);
       continue;
     }
     // Only the reactor moves a connection out of kIdle, so this cannot race a worker.
@@ -344,8 +357,9 @@ void Reactor::handle_signals(std::int64_t now_ms) {
         begin_shutdown(now_ms);
       }
     } else {
-      context_.log.log(LogLevel::kWarn, "{} ignored (configuration reload and log reopening are "
-                                        "not implemented yet)",
+      context_.log.log(LogLevel::kWarn,
+                       "{} ignored (configuration reload and log reopening are "
+                       "not implemented yet)",
                        sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
     }
   }

@@ -43,7 +43,8 @@ int open_by_walking(int root_fd, std::string_view rel, UniqueFd& out) {
     const std::size_t slash = rel.find('/');
     const std::string part(rel.substr(0, slash));
     const bool last = slash == std::string_view::npos;
-    const int flags = last ? (kOpenFlags | O_NOFOLLOW) : (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int flags =
+        last ? (kOpenFlags | O_NOFOLLOW) : (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     int fd;
     do {
       fd = ::openat(at, part.c_str(), flags);
@@ -98,9 +99,11 @@ int status_for_errno(int err) {
 FileLookup lookup_file(int root_fd, const Target& target, std::string_view index) {
   FileLookup result;
   std::string_view rel = target.path;
-  while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
+  while (!rel.empty() && rel.front() == '/')
+    rel.remove_prefix(1);
   const bool directory_form = target.path.empty() || target.path.back() == '/';
-  while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);
+  while (!rel.empty() && rel.back() == '/')
+    rel.remove_suffix(1);
 
   result.path = rel;
   int err = open_beneath(root_fd, rel, result.file);

@@ -3,8 +3,10 @@
 // Each live connection has exactly one entry, pushed at accept. Workers never touch the heap:
 // they only store a new deadline in the Connection. When an entry comes due the reactor looks
 // at the connection's current deadline and either closes it or pushes the entry again with the
-// later deadline (lazy re-scheduling). A keep-alive connection thus costs O(log n) once per
-// timeout period, not once per request. Reactor thread only; a copyable value.
+// later deadline (lazy re-scheduling), but never later than the shortest configured timeout from
+// now, since a worker may have moved the deadline earlier meanwhile (Reactor::next_check). A
+// keep-alive connection thus costs O(log n) once per timeout period, not once per request.
+// Reactor thread only; a copyable value.
 #pragma once
 
 #include <algorithm>

@@ -91,7 +91,8 @@ TEST(RequestParser, SameResultWhenSplitAtEveryBytePosition) {
 TEST(RequestParser, SameResultFedOneByteAtATime) {
   const std::string input = kSimple + "HEAD /b HTTP/1.1\r\nHost: h\r\n\r\n";
   std::vector<std::size_t> cuts;
-  for (std::size_t i = 1; i < input.size(); ++i) cuts.push_back(i);
+  for (std::size_t i = 1; i < input.size(); ++i)
+    cuts.push_back(i);
   const Outcome bytewise = run(input, cuts);
   EXPECT_EQ(bytewise, run(input));
   EXPECT_EQ(bytewise.messages, 2);
@@ -100,12 +101,14 @@ TEST(RequestParser, SameResultFedOneByteAtATime) {
 
 TEST(RequestParser, AnswersPipelinedRequestsOneAtATime) {
   std::string input;
-  for (int i = 0; i < 20; ++i) input += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  for (int i = 0; i < 20; ++i)
+    input += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
   const Outcome out = run(input);
   EXPECT_EQ(out.error, 0);
   EXPECT_EQ(out.messages, 20);
   ASSERT_EQ(out.targets.size(), 20u);
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(out.targets[i], "/" + std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(out.targets[i], "/" + std::to_string(i));
 }
 
 TEST(RequestParser, DiscardsAContentLengthBodyBeforeTheNextRequest) {
@@ -115,7 +118,8 @@ TEST(RequestParser, DiscardsAContentLengthBodyBeforeTheNextRequest) {
   const Outcome whole = run(input);
   EXPECT_EQ(whole.error, 0);
   EXPECT_EQ(whole.targets, (std::vector<std::string>{"/a", "/b"}));
-  for (std::size_t cut = 1; cut < input.size(); ++cut) EXPECT_EQ(run(input, {cut}), whole);
+  for (std::size_t cut = 1; cut < input.size(); ++cut)
+    EXPECT_EQ(run(input, {cut}), whole);
 }
 
 TEST(RequestParser, DiscardsAChunkedBodyBeforeTheNextRequest) {
@@ -126,7 +130,8 @@ TEST(RequestParser, DiscardsAChunkedBodyBeforeTheNextRequest) {
   EXPECT_EQ(whole.error, 0);
   EXPECT_EQ(whole.messages, 2);
   EXPECT_EQ(whole.targets, (std::vector<std::string>{"/a", "/b"}));
-  for (std::size_t cut = 1; cut < input.size(); ++cut) EXPECT_EQ(run(input, {cut}), whole);
+  for (std::size_t cut = 1; cut < input.size(); ++cut)
+    EXPECT_EQ(run(input, {cut}), whole);
 }
 
 TEST(RequestParser, KeepAliveFollowsVersionAndConnection) {
@@ -149,7 +154,7 @@ TEST(RequestParser, KnownMethodsOtherThanGetAndHead) {
 }
 
 TEST(RequestParser, HostRules) {
-  EXPECT_EQ(status_of("GET / HTTP/1.1\r\n\r\n"), 400);                       // missing
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\n\r\n"), 400);                        // missing
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);  // duplicated
   EXPECT_EQ(status_of("GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.0\r\n\r\n"), 0);  // HTTP/1.0 may omit it
@@ -159,7 +164,8 @@ TEST(RequestParser, RejectsWhatLlhttpAccepts) {
   // obs-fold (RFC 9112 5.2), whitespace before the colon (5.1), versions other than 1.0/1.1.
   const std::string fold = "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\n b\r\n\r\n";
   EXPECT_EQ(status_of(fold), 400);
-  for (std::size_t cut = 1; cut < fold.size(); ++cut) EXPECT_EQ(run(fold, {cut}).error, 400);
+  for (std::size_t cut = 1; cut < fold.size(); ++cut)
+    EXPECT_EQ(run(fold, {cut}).error, 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost : h\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost\t: h\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/2.0\r\nHost: h\r\n\r\n"), 505);
@@ -186,20 +192,53 @@ TEST(RequestParser, UnknownMethodIs501AndJunkIs400) {
   EXPECT_EQ(status_of("BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n"), 501);
   EXPECT_EQ(status_of(std::string("\x16\x03\x01\x02\x00", 5)), 400);
   EXPECT_EQ(status_of("{}\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("HELLO\r\n\r\n"), 400);  // a token but no SP: not a request line
+  EXPECT_EQ(status_of("GETX\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("HEL\x01 / HTTP/1.1\r\n\r\n"), 400);
+}
+
+// Whether an unknown first word is a method (501) or junk (400) depends on bytes after the one
+// llhttp rejects, so the answer must not change with where the reads split the line.
+TEST(RequestParser, UnknownMethodDecisionDoesNotDependOnSplits) {
+  const std::pair<std::string, int> cases[] = {
+      {"HELLO\r\n\r\n", 400},
+      {"BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n", 501},
+      {"HELLOWORLD / HTTP/1.1\r\nHost: h\r\n\r\n", 501},
+      {"HEL LO\r\n\r\n", 501},
+  };
+  for (const auto& [input, status] : cases) {
+    for (std::size_t cut = 1; cut < input.size(); ++cut) {
+      SCOPED_TRACE(input + " cut at " + std::to_string(cut));
+      EXPECT_EQ(run(input, {cut}).error, status);
+    }
+    std::vector<std::size_t> every;
+    for (std::size_t i = 1; i < input.size(); ++i)
+      every.push_back(i);
+    EXPECT_EQ(run(input, every).error, status) << input << " fed byte by byte";
+  }
+}
+
+TEST(RequestParser, OverlongUnknownMethodIs400) {
+  ParserLimits limits;
+  limits.max_request_line = 64;
+  EXPECT_EQ(status_of(std::string(200, 'X'), limits), 400);
 }
 
 TEST(RequestParser, FramingErrors) {
-  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
-            400);
+  EXPECT_EQ(
+      status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+      400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
                       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
             400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n"), 400);
-  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
-            400);
+  EXPECT_EQ(
+      status_of("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+      400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
-  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            501);
   EXPECT_EQ(status_of("GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
             400);
@@ -216,7 +255,8 @@ TEST(RequestParser, RequestLineLimitGives414) {
   EXPECT_EQ(status_of(too_long, limits), 414);
   // Detected before the line ends, even one byte at a time.
   std::vector<std::size_t> cuts;
-  for (std::size_t i = 1; i < 110; ++i) cuts.push_back(i);
+  for (std::size_t i = 1; i < 110; ++i)
+    cuts.push_back(i);
   EXPECT_EQ(run(too_long.substr(0, 110), cuts, limits).error, 414);
 }
 
@@ -225,12 +265,15 @@ TEST(RequestParser, HeadLimitsGive431) {
   limits.max_header_bytes = 512;
   limits.max_headers = 5;
   std::string many = "GET / HTTP/1.1\r\nHost: h\r\n";
-  for (int i = 0; i < 5; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  for (int i = 0; i < 5; ++i)
+    many += "X-" + std::to_string(i) + ": v\r\n";
   EXPECT_EQ(status_of(many + "\r\n", limits), 431);  // 6 fields > 5
   std::string five = "GET / HTTP/1.1\r\nHost: h\r\n";
-  for (int i = 0; i < 4; ++i) five += "X-" + std::to_string(i) + ": v\r\n";
+  for (int i = 0; i < 4; ++i)
+    five += "X-" + std::to_string(i) + ": v\r\n";
   EXPECT_EQ(status_of(five + "\r\n", limits), 0);
-  const std::string big = "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(600, 'v') + "\r\n\r\n";
+  const std::string big =
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(600, 'v') + "\r\n\r\n";
   EXPECT_EQ(status_of(big, limits), 431);
   // An endless head is cut off once it passes the limit, without waiting for its end.
   EXPECT_EQ(status_of(big.substr(0, 560), limits), 431);

@@ -15,8 +15,10 @@ using namespace std::chrono_literals;
 
 TEST(BlockingQueue, KeepsFifoOrder) {
   BlockingQueue<int> q(8);
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(q.try_push(i));
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(q.pop(), i);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_TRUE(q.try_push(i));
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(q.pop(), i);
   EXPECT_EQ(q.size(), 0u);
 }
 
@@ -76,7 +78,8 @@ TEST(BlockingQueue, CloseWakesAllWaitingConsumers) {
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(woken.load(), 0);
   q.close();
-  for (auto& t : consumers) t.join();
+  for (auto& t : consumers)
+    t.join();
   EXPECT_EQ(woken.load(), 4);
 }
 
@@ -101,18 +104,22 @@ TEST(BlockingQueue, ManyProducersManyConsumersLoseNothing) {
   std::vector<std::thread> consumers;
   for (int i = 0; i < 3; ++i) {
     consumers.emplace_back([&] {
-      while (auto v = q.pop()) sum += *v;
+      while (auto v = q.pop())
+        sum += *v;
     });
   }
   std::vector<std::thread> producers;
   for (int p = 0; p < 3; ++p) {
     producers.emplace_back([&] {
-      for (int i = 1; i <= kPerProducer; ++i) ASSERT_TRUE(q.push(i));
+      for (int i = 1; i <= kPerProducer; ++i)
+        ASSERT_TRUE(q.push(i));
     });
   }
-  for (auto& t : producers) t.join();
+  for (auto& t : producers)
+    t.join();
   q.close();
-  for (auto& t : consumers) t.join();
+  for (auto& t : consumers)
+    t.join();
   EXPECT_EQ(sum.load(), 3L * kPerProducer * (kPerProducer + 1) / 2);
 }
 

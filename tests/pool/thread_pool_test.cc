@@ -20,7 +20,8 @@ TEST(ThreadPool, RunsEveryTask) {
   {
     ThreadPool<Task> pool(4, queue, [](Task& t) { t(); });
     EXPECT_EQ(pool.size(), 4u);
-    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(queue.push([&] { ++ran; }));
+    for (int i = 0; i < 1000; ++i)
+      ASSERT_TRUE(queue.push([&] { ++ran; }));
     pool.stop();
   }
   EXPECT_EQ(ran.load(), 1000);
@@ -40,7 +41,8 @@ TEST(ThreadPool, TasksRunOnPoolThreadsInParallel) {
       }
       ++arrived;
       // Each task waits for the others: only possible if three threads run them at once.
-      while (arrived.load() < 3) std::this_thread::yield();
+      while (arrived.load() < 3)
+        std::this_thread::yield();
     }));
   }
   pool.stop();

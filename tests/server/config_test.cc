@@ -98,7 +98,8 @@ TEST(Config, BadValuesNameTheirLine) {
 }
 
 TEST(Config, UnknownKeysAndSectionsAreErrors) {
-  EXPECT_EQ(error_for("[server]\nport = 80\nprot = 81\n"), "cork.ini:3: unknown key 'prot' in [server]");
+  EXPECT_EQ(error_for("[server]\nport = 80\nprot = 81\n"),
+            "cork.ini:3: unknown key 'prot' in [server]");
   EXPECT_EQ(error_for("[servers]\nport = 80\n").rfind("cork.ini:2: unknown section [servers]", 0),
             0u);
   EXPECT_EQ(error_for("port = 80\n").rfind("cork.ini:1: unknown section []", 0), 0u);
@@ -123,8 +124,8 @@ TEST(Config, MissingFileIsOneLine) {
 }
 
 TEST(CommandLine, ParsesAndAppliesOverrides) {
-  const char* argv[] = {"cork", "-c", "x.ini", "-p", "9090", "-r", "/srv", "--threads", "2",
-                        "--check"};
+  const char* argv[] = {"cork", "-c",   "x.ini",     "-p", "9090",
+                        "-r",   "/srv", "--threads", "2",  "--check"};
   CommandLine cli;
   std::string error;
   ASSERT_TRUE(parse_command_line(10, argv, cli, error)) << error;

@@ -22,6 +22,7 @@ done
 [ -x "$CORK" ] || { echo "build cork first (make build)"; exit 1; }
 
 WORK=$(mktemp -d /tmp/cork-bench-XXXXXX)
+chmod 755 "$WORK"  # nginx workers run as an unprivileged user and must read the root
 CORK_PID=""; NGINX_PID=""
 cleanup() {
   [ -n "$CORK_PID" ] && kill "$CORK_PID" 2>/dev/null || true

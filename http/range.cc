@@ -32,8 +32,10 @@ bool is_bytes_unit(std::string_view unit) {
 }
 
 std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_ows(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -111,8 +113,7 @@ RangeDecision full() {
 
 }  // namespace
 
-RangeDecision decide_range(std::string_view header, std::uint64_t length,
-                           std::size_t max_ranges) {
+RangeDecision decide_range(std::string_view header, std::uint64_t length, std::size_t max_ranges) {
   // ranges-specifier = range-unit "=" range-set (RFC 9110 14.1), no whitespace around "=".
   const std::size_t equals = header.find('=');
   if (equals == std::string_view::npos) return full();

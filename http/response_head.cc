@@ -13,10 +13,18 @@ void append_response_head(fmt::memory_buffer& out, const ResponseHead& head) {
   fmt::format_to(it, "HTTP/1.1 {} {}\r\nServer: cork\r\n", head.status, reason_phrase(head.status));
   if (!head.date.empty()) fmt::format_to(it, "Date: {}\r\n", head.date);
   if (!head.content_type.empty()) fmt::format_to(it, "Content-Type: {}\r\n", head.content_type);
-  fmt::format_to(it, "Content-Length: {}\r\n", head.content_length);
+  if (!head.omit_content_length) fmt::format_to(it, "Content-Length: {}\r\n", head.content_length);
+  if (!head.content_range.empty()) fmt::format_to(it, "Content-Range: {}\r\n", head.content_range);
+  if (!head.content_encoding.empty()) {
+    fmt::format_to(it, "Content-Encoding: {}\r\n", head.content_encoding);
+  }
   if (head.last_modified >= 0) {
     fmt::format_to(it, "Last-Modified: {}\r\n", format_http_date(head.last_modified));
   }
+  if (!head.etag.empty()) fmt::format_to(it, "ETag: {}\r\n", head.etag);
+  if (head.accept_ranges) out.append(std::string_view("Accept-Ranges: bytes\r\n"));
+  if (!head.vary.empty()) fmt::format_to(it, "Vary: {}\r\n", head.vary);
+  if (!head.cache_control.empty()) fmt::format_to(it, "Cache-Control: {}\r\n", head.cache_control);
   if (!head.location.empty()) fmt::format_to(it, "Location: {}\r\n", head.location);
   if (!head.allow.empty()) fmt::format_to(it, "Allow: {}\r\n", head.allow);
   if (!head.connection.empty()) fmt::format_to(it, "Connection: {}\r\n", head.connection);

@@ -13,6 +13,12 @@ std::int64_t monotonic_ms() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
+std::time_t wall_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return ts.tv_sec;
+}
+
 std::string_view http_date_now() {
   // Per-thread cache: no lock, no sharing between workers.
   thread_local std::time_t cached_second = -1;

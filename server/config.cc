@@ -43,6 +43,18 @@ bool set_number(std::string_view value, unsigned long long lo, unsigned long lon
   return true;
 }
 
+bool set_switch(std::string_view value, bool& field, std::string& error, std::string_view key) {
+  if (value == "on") {
+    field = true;
+  } else if (value == "off") {
+    field = false;
+  } else {
+    error = fmt::format("{} must be on or off, not '{}'", key, value);
+    return false;
+  }
+  return true;
+}
+
 bool valid_host(std::string_view host) {
   std::string h(host);
   in_addr a4{};
@@ -104,6 +116,20 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
     }
     if (key == "max_headers")
       return set_number(value, 1, 10000, c.max_headers, error, "max_headers");
+    if (key == "max_ranges") return set_number(value, 1, 1000, c.max_ranges, error, "max_ranges");
+    if (key == "cache_control") {
+      // Sent verbatim as a field value: it must not be able to end the field or the head.
+      for (unsigned char ch : value) {
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+          error = "cache_control must not contain control characters";
+          return false;
+        }
+      }
+      c.cache_control = value;
+      return true;
+    }
+    if (key == "precompressed") return set_switch(value, c.precompressed, error, key);
+    if (key == "autoindex") return set_switch(value, c.autoindex, error, key);
   } else if (section == "log") {
     if (key == "level") {
       if (value == "debug") {

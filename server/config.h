@@ -27,6 +27,10 @@ struct Config {
   std::size_t max_request_line = 8192;
   std::size_t max_header_bytes = 16384;
   std::size_t max_headers = 100;
+  std::size_t max_ranges = 16;  // more ranges in one Range field -> the whole file (200)
+  std::string cache_control;    // sent verbatim on 200, 206 and 304 when not empty
+  bool precompressed = true;    // serve file.br / file.gz beside file when the client accepts it
+  bool autoindex = false;       // list directories that have no index file
   // [log]
   LogLevel level = LogLevel::kInfo;
   std::string access_log = "-";  // "-" = stdout, "off", or a path

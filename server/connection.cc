@@ -11,10 +11,17 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <random>
 
 #include <fmt/format.h>
 
+#include "http/accept_encoding.h"
+#include "http/conditional.h"
+#include "http/directory_listing.h"
+#include "http/entity_tag.h"
 #include "http/mime_types.h"
+#include "http/multipart.h"
+#include "http/range.h"
 #include "http/response_head.h"
 #include "http/status.h"
 #include "http/target_path.h"
@@ -70,6 +77,16 @@ void append_escaped(fmt::memory_buffer& out, std::string_view text) {
     } else {
       out.push_back(static_cast<char>(c));
     }
+  }
+}
+
+// All fields named `name` joined with ", " (RFC 9110 5.3: the same as one comma-separated field).
+void joined_field(const RequestHead& head, std::string_view name, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < head.field_count(); ++i) {
+    if (!equals_ignore_case(head.field_name(i), name)) continue;
+    if (!out.empty()) out.append(", ");
+    out.append(head.field_value(i));
   }
 }
 
@@ -215,19 +232,21 @@ void Connection::plan_response() {
   }
   FileLookup found = lookup_file(context_.root.get(), target, context_.index);
   if (found.status == 200) {
-    const auto size = static_cast<std::uint64_t>(found.info.st_size);
-    set_head(200, mime_type_for(found.path), size, found.info.st_mtime, {}, {});
-    if (head.method == Method::kGet && size > 0) {
-      file_ = std::move(found.file);
-      file_offset_ = 0;
-      file_remaining_ = size;
-    }
+    plan_file(found);
     return;
   }
   if (found.status == 301) {
     const std::string_view page = status_page(301);
-    set_head(301, "text/html; charset=utf-8", page.size(), -1, found.location, {});
+    ResponseHead response = base_head(301);
+    response.content_type = "text/html; charset=utf-8";
+    response.content_length = page.size();
+    response.location = found.location;
+    emit_head(response);
     if (head.method == Method::kGet) out_.append(page);
+    return;
+  }
+  if (found.directory_without_index && context_.autoindex) {
+    plan_listing(found.path, target.path);
     return;
   }
   if (found.status >= 500) {
@@ -237,84 +256,242 @@ void Connection::plan_response() {
   plan_error(found.status, /*close=*/false);
 }
 
-void Connection::plan_error(int status, bool close) {
+void Connection::plan_file(FileLookup& found) {
+  const RequestHead& request = parser_.head();
+  const bool is_get = request.method == Method::kGet;
+
+  // The selected representation: the file itself, or a precompressed sibling the client accepts.
+  // Vary goes on every response for a file that has a sibling, whichever one is served
+  // (RFC 9110 12.5.5), so the siblings are looked for even when the client accepts neither.
+  UniqueFd* file = &found.file;
+  const struct stat* info = &found.info;
+  std::string_view encoding;
+  std::string_view variant_tag;
+  bool has_variants = false;
+  Variant variant;
+  if (context_.precompressed) {
+    std::string accept;
+    joined_field(request, "accept-encoding", accept);
+    static constexpr struct {
+      std::string_view suffix, coding, tag;
+    } kVariants[] = {{".br", "br", "br"}, {".gz", "gzip", "gz"}};
+    for (const auto& v : kVariants) {
+      Variant candidate;
+      if (!open_variant(context_.root.get(), found.path, v.suffix, found.info, candidate)) continue;
+      has_variants = true;
+      if (encoding.empty() && !accept.empty() && accepts_coding(accept, v.coding)) {
+        variant = std::move(candidate);
+        encoding = v.coding;
+        variant_tag = v.tag;
+        file = &variant.file;
+        info = &variant.info;
+      }
+    }
+  }
+
+  const auto size = static_cast<std::uint64_t>(info->st_size);
+  const std::string etag = make_etag(info->st_mtime, size, variant_tag);
+  const Validators validators{etag, info->st_mtime, wall_seconds()};
+  const std::string_view content_type = mime_type_for(found.path);
+
+  ResponseHead response = base_head(200);
+  response.last_modified = info->st_mtime;
+  response.etag = etag;
+  response.vary = has_variants ? "Accept-Encoding" : "";
+  response.cache_control = context_.cache_control;
+
+  switch (evaluate_preconditions(request, validators)) {
+    case Precondition::kFailed:
+      plan_error(412, /*close=*/false);
+      return;
+    case Precondition::kNotModified:
+      // RFC 9110 15.4.5: the validators and Cache-Control/Vary a 200 would carry, no content.
+      response.status = 304;
+      response.omit_content_length = true;
+      emit_head(response);
+      return;
+    case Precondition::kProceed:
+      break;
+  }
+
+  // RFC 9110 14.2: Range is ignored unless there is exactly one field and If-Range allows it.
+  RangeDecision ranges;
+  if (request.count("range") == 1 && if_range_allows(request, validators)) {
+    ranges = decide_range(*request.header("range"), size, context_.max_ranges);
+  }
+  std::string content_range;
+  response.content_encoding = encoding;
+  response.accept_ranges = true;
+  if (ranges.kind == RangeDecision::Kind::kUnsatisfiable) {
+    // RFC 9110 15.5.17: 416 says the current length.
+    content_range = fmt::format("bytes */{}", size);
+    plan_error(416, /*close=*/false, content_range);
+    return;
+  }
+  if (ranges.kind == RangeDecision::Kind::kFull) {
+    response.content_type = content_type;
+    response.content_length = size;
+    emit_head(response);
+    if (is_get && size > 0) add_file_piece({}, 0, size);
+  } else if (ranges.ranges.size() == 1) {
+    const ByteRange& r = ranges.ranges.front();
+    content_range = fmt::format("bytes {}-{}/{}", r.first, r.last, size);
+    response.status = 206;
+    response.content_type = content_type;
+    response.content_length = r.length();
+    response.content_range = content_range;
+    emit_head(response);
+    if (is_get) add_file_piece({}, static_cast<off_t>(r.first), r.length());
+  } else {
+    // RFC 9110 14.6: several ranges go out as multipart/byteranges, each part with its own
+    // Content-Type and Content-Range; the exact length is known before the first byte is sent.
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    const std::string boundary = make_boundary(random());
+    MultipartBody body = build_multipart_byteranges(ranges.ranges, size, content_type, boundary);
+    const std::string multipart_type = multipart_content_type(boundary);
+    response.status = 206;
+    response.content_type = multipart_type;
+    response.content_length = body.content_length;
+    emit_head(response);
+    if (is_get) {
+      for (MultipartPart& part : body.parts) {
+        add_file_piece(std::move(part.head), static_cast<off_t>(part.range.first),
+                       part.range.length());
+      }
+      add_file_piece(std::move(body.tail), 0, 0);
+    }
+  }
+  if (is_get) file_ = std::move(*file);
+}
+
+void Connection::plan_listing(std::string_view directory, std::string_view url_path) {
+  const RequestHead& request = parser_.head();
+  std::vector<ListingEntry> entries;
+  if (const int err = read_directory(context_.root.get(), directory, entries); err != 0) {
+    context_.log.log(LogLevel::kWarn, "{}: cannot list {}: {}", peer_address(peer_), request.target,
+                     std::strerror(err));
+    plan_error(err == EACCES ? 403 : 500, /*close=*/false);
+    return;
+  }
+  std::string accept;
+  joined_field(request, "accept", accept);
+  const bool json = prefers_json(accept);
+  std::string body = json ? render_listing_json(url_path, std::move(entries))
+                          : render_listing_html(url_path, std::move(entries));
+  ResponseHead response = base_head(200);
+  response.content_type = json ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
+  response.content_length = body.size();
+  response.vary = "Accept";  // the format follows the Accept field
+  response.cache_control = context_.cache_control;
+  emit_head(response);
+  if (request.method == Method::kGet) out_.append(body);
+}
+
+void Connection::plan_error(int status, bool close, std::string_view content_range) {
   if (close) keep_alive_ = false;
-  file_.reset();
-  file_remaining_ = 0;
   const std::string_view page = status_page(status);
-  set_head(status, "text/html; charset=utf-8", page.size(), -1, {},
-           status == 405 ? std::string_view("GET, HEAD") : std::string_view());
+  ResponseHead response = base_head(status);
+  response.content_type = "text/html; charset=utf-8";
+  response.content_length = page.size();
+  response.content_range = content_range;
+  if (status == 405) response.allow = "GET, HEAD";
+  emit_head(response);
   // A HEAD request gets the head only; a request that failed to parse has no method to trust.
   if (parser_.head().method != Method::kHead || parser_.error_status() != 0) out_.append(page);
 }
 
-void Connection::set_head(int status, std::string_view content_type, std::uint64_t length,
-                          std::time_t last_modified, std::string_view location,
-                          std::string_view allow) {
-  const RequestHead& request = parser_.head();
+ResponseHead Connection::base_head(int status) const {
   ResponseHead head;
   head.status = status;
   head.date = http_date_now();
-  head.content_type = content_type;
-  head.content_length = length;
-  head.last_modified = last_modified;
-  head.location = location;
-  head.allow = allow;
   if (!keep_alive_) {
     head.connection = "close";
-  } else if (request.version_minor == 0) {
+  } else if (parser_.head().version_minor == 0) {
     head.connection = "keep-alive";  // RFC 9112 9.3: HTTP/1.0 keep-alive must be confirmed
   }
+  return head;
+}
+
+void Connection::emit_head(const ResponseHead& head) {
   thread_local fmt::memory_buffer buffer;
   buffer.clear();
   append_response_head(buffer, head);
   out_.assign(buffer.data(), buffer.size());
   out_pos_ = 0;
   head_bytes_ = buffer.size();
-  status_ = status;
+  status_ = head.status;
   body_bytes_ = 0;
+  file_.reset();
+  pieces_.clear();
+  piece_ = 0;
+  piece_pos_ = 0;
+  file_offset_ = 0;
+  file_remaining_ = 0;
   response_planned_ = true;
+}
+
+void Connection::add_file_piece(std::string bytes, off_t offset, std::uint64_t length) {
+  if (pieces_.empty()) {
+    file_offset_ = offset;
+    file_remaining_ = length;
+  }
+  pieces_.push_back({std::move(bytes), offset, length});
 }
 
 Connection::SendResult Connection::send_response() {
   const int fd = socket_.get();
-  if (file_remaining_ > 0 && !corked_) {
-    // Head and the first file bytes leave in full segments; uncorking flushes the tail.
+  if (!pieces_.empty() && !corked_) {
+    // Head, part heads and file bytes leave in full segments; uncorking flushes the tail.
     set_cork(fd, true);
     corked_ = true;
   }
-  while (out_pos_ < out_.size()) {
-    const ssize_t n = ::send(fd, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
-    if (n > 0) {
-      out_pos_ += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return SendResult::kBlocked;
-    return SendResult::kFailed;
-  }
-  std::uint64_t budget = kSendBudgetPerWake;
-  while (file_remaining_ > 0) {
-    const std::size_t chunk = static_cast<std::size_t>(std::min(file_remaining_, kSendfileChunk));
-    const ssize_t n = ::sendfile(fd, file_.get(), &file_offset_, chunk);
-    if (n > 0) {
-      const auto sent = static_cast<std::uint64_t>(n);
-      file_remaining_ -= sent;
-      body_bytes_ += sent;
-      if (file_remaining_ > 0 && sent >= budget) return SendResult::kYield;
-      budget -= std::min(budget, sent);
-      if (budget == 0 && file_remaining_ > 0) return SendResult::kYield;
-      continue;
-    }
-    if (n == 0) {
-      // The file shrank under us: never pad, never hang; the connection is closed.
-      context_.log.log(LogLevel::kWarn, "{}: file truncated while sending {}", peer_address(peer_),
-                       parser_.head().target);
+  auto send_bytes = [fd](std::string_view bytes, std::size_t& pos) {
+    while (pos < bytes.size()) {
+      const ssize_t n = ::send(fd, bytes.data() + pos, bytes.size() - pos, MSG_NOSIGNAL);
+      if (n > 0) {
+        pos += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return SendResult::kBlocked;
       return SendResult::kFailed;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return SendResult::kBlocked;
-    return SendResult::kFailed;
+    return SendResult::kDone;
+  };
+  if (const SendResult r = send_bytes(out_, out_pos_); r != SendResult::kDone) return r;
+  std::uint64_t budget = kSendBudgetPerWake;
+  while (piece_ < pieces_.size()) {
+    BodyPiece& piece = pieces_[piece_];
+    const std::size_t before = piece_pos_;
+    const SendResult r = send_bytes(piece.bytes, piece_pos_);
+    body_bytes_ += piece_pos_ - before;
+    if (r != SendResult::kDone) return r;
+    while (file_remaining_ > 0) {
+      const std::size_t chunk = static_cast<std::size_t>(std::min(file_remaining_, kSendfileChunk));
+      const ssize_t n = ::sendfile(fd, file_.get(), &file_offset_, chunk);
+      if (n > 0) {
+        const auto sent = static_cast<std::uint64_t>(n);
+        file_remaining_ -= sent;
+        body_bytes_ += sent;
+        budget -= std::min(budget, sent);
+        if (budget == 0 && file_remaining_ > 0) return SendResult::kYield;
+        continue;
+      }
+      if (n == 0) {
+        // The file shrank under us: never pad, never hang; the connection is closed.
+        context_.log.log(LogLevel::kWarn, "{}: file truncated while sending {}",
+                         peer_address(peer_), parser_.head().target);
+        return SendResult::kFailed;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return SendResult::kBlocked;
+      return SendResult::kFailed;
+    }
+    if (++piece_ < pieces_.size()) {
+      piece_pos_ = 0;
+      file_offset_ = pieces_[piece_].offset;
+      file_remaining_ = pieces_[piece_].length;
+    }
   }
   if (corked_) {
     set_cork(fd, false);
@@ -328,6 +505,7 @@ void Connection::finish_response() {
   response_planned_ = false;
   response_done_ = true;
   file_.reset();
+  pieces_.clear();
   out_.clear();
   out_pos_ = 0;
   head_bytes_ = 0;

@@ -27,9 +27,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/request_parser.h"
+#include "http/response_head.h"
 #include "server/server_context.h"
+#include "server/static_file.h"
 #include "server/unique_fd.h"
 
 namespace cork {
@@ -83,9 +86,14 @@ class Connection {
 
   bool handle_event(RequestParser::Result result);
   void plan_response();
-  void plan_error(int status, bool close);
-  void set_head(int status, std::string_view content_type, std::uint64_t length,
-                std::time_t last_modified, std::string_view location, std::string_view allow);
+  void plan_file(FileLookup& found);
+  void plan_listing(std::string_view directory, std::string_view url_path);
+  void plan_error(int status, bool close, std::string_view content_range = {});
+  // A head with the fields every response carries (status, Date, Connection).
+  ResponseHead base_head(int status) const;
+  // Formats `head` into out_ and resets the send position; the body pieces are set after it.
+  void emit_head(const ResponseHead& head);
+  void add_file_piece(std::string bytes, off_t offset, std::uint64_t length);
   SendResult send_response();
   void finish_response();
   void log_access();
@@ -105,11 +113,21 @@ class Connection {
   bool input_maybe_pending_ = true;      // the last read filled the buffer: more may be waiting
   std::int64_t request_started_ms_ = 0;  // when the first byte of the current request came
 
-  // The response being sent.
-  std::string out_;  // head (and for error pages, the body)
+  // The response being sent: out_ (the head, and an in-memory body such as an error page), then
+  // the body pieces in order. A piece is some bytes from memory (a multipart part head) followed
+  // by a range of file_ sent with sendfile(); a plain 200 is one piece with no bytes.
+  struct BodyPiece {
+    std::string bytes;
+    off_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  std::string out_;
   std::size_t out_pos_ = 0;
   UniqueFd file_;
-  off_t file_offset_ = 0;
+  std::vector<BodyPiece> pieces_;  // keeps its capacity across requests
+  std::size_t piece_ = 0;          // the piece being sent
+  std::size_t piece_pos_ = 0;      // bytes of pieces_[piece_].bytes already sent
+  off_t file_offset_ = 0;          // next file byte of the current piece
   std::uint64_t file_remaining_ = 0;
   std::uint64_t body_bytes_ = 0;  // body bytes sent, for the access log
   std::uint64_t head_bytes_ = 0;

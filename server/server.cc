@@ -56,6 +56,10 @@ int run_server(const Config& config, Logger& log) {
   context.limits.max_headers = config.max_headers;
   context.header_timeout_ms = std::int64_t{config.header_timeout} * 1000;
   context.keepalive_timeout_ms = std::int64_t{config.keepalive_timeout} * 1000;
+  context.max_ranges = config.max_ranges;
+  context.cache_control = config.cache_control;
+  context.precompressed = config.precompressed;
+  context.autoindex = config.autoindex;
 
   UniqueFd listener;
   std::string bound;

@@ -21,6 +21,10 @@ struct ServerContext {
 
   UniqueFd root;  // O_PATH | O_DIRECTORY descriptor of the document root
   std::string index = "index.html";
+  std::size_t max_ranges = 16;
+  std::string cache_control;  // empty = no Cache-Control field
+  bool precompressed = true;
+  bool autoindex = false;
   ParserLimits limits;
   std::int64_t header_timeout_ms = 10'000;
   std::int64_t keepalive_timeout_ms = 15'000;

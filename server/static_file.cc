@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <atomic>
 #include <cerrno>
 
@@ -129,6 +131,10 @@ FileLookup lookup_file(int root_fd, const Target& target, std::string_view index
     if (err != 0) {
       // A directory without an index is forbidden, not missing (the directory exists).
       result.status = (err == ENOENT) ? 403 : status_for_errno(err);
+      if (err == ENOENT) {
+        result.directory_without_index = true;
+        result.path = rel;
+      }
       return result;
     }
     if (::fstat(result.file.get(), &result.info) != 0) {
@@ -150,6 +156,69 @@ FileLookup lookup_file(int root_fd, const Target& target, std::string_view index
   }
   result.status = 200;
   return result;
+}
+
+bool open_variant(int root_fd, std::string_view relative, std::string_view suffix,
+                  const struct stat& original, Variant& out) {
+  std::string path(relative);
+  path += suffix;
+  UniqueFd file;
+  if (open_beneath(root_fd, path, file) != 0) return false;
+  struct stat info {};
+  if (::fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
+  // A stale sibling (older than the file it compresses) is never served.
+  const bool older = info.st_mtim.tv_sec < original.st_mtim.tv_sec ||
+                     (info.st_mtim.tv_sec == original.st_mtim.tv_sec &&
+                      info.st_mtim.tv_nsec < original.st_mtim.tv_nsec);
+  if (older) return false;
+  out.file = std::move(file);
+  out.info = info;
+  return true;
+}
+
+int read_directory(int root_fd, std::string_view relative, std::vector<ListingEntry>& out) {
+  UniqueFd dir_fd;
+  if (const int err = open_beneath(root_fd, relative, dir_fd); err != 0) return err;
+  // fdopendir takes ownership of the descriptor it is given: give it a duplicate so that
+  // dir_fd stays the one owner of its own.
+  const int dup_fd = ::fcntl(dir_fd.get(), F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return errno;
+  DIR* dir = ::fdopendir(dup_fd);
+  if (dir == nullptr) {
+    const int err = errno;
+    ::close(dup_fd);
+    return err;
+  }
+  std::string base(relative);
+  if (!base.empty()) base += '/';
+  int err = 0;
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(dir);
+    if (entry == nullptr) {
+      err = errno;
+      break;
+    }
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat info {};
+    if (::fstatat(dir_fd.get(), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISLNK(info.st_mode)) {
+      // Listed only as what it would serve: a target beneath the root.
+      UniqueFd target;
+      if (open_beneath(root_fd, base + std::string(name), target) != 0) continue;
+      if (::fstat(target.get(), &info) != 0) continue;
+    }
+    if (!S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode)) continue;
+    ListingEntry e;
+    e.name = name;
+    e.is_directory = S_ISDIR(info.st_mode);
+    e.size = e.is_directory ? 0 : static_cast<std::uint64_t>(info.st_size);
+    e.mtime = info.st_mtime;
+    out.push_back(std::move(e));
+  }
+  ::closedir(dir);
+  return err;
 }
 
 }  // namespace cork

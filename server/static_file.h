@@ -7,7 +7,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "http/directory_listing.h"
 #include "http/target_path.h"
 #include "server/unique_fd.h"
 
@@ -20,7 +22,25 @@ struct FileLookup {
   struct stat info {};
   std::string location;  // for 301: the slashed URL, query kept
   std::string path;      // the path that was opened (for MIME lookup), relative to the root
+  // 403 because a directory has no index file: the directory, relative to the root ("" = root).
+  bool directory_without_index = false;
 };
+
+// One precompressed representation beside a file (file.br, file.gz). Move-only.
+struct Variant {
+  UniqueFd file;
+  struct stat info {};
+};
+
+// Opens `relative` + `suffix` beneath the root when it is a regular file whose modification time
+// is not older than `original`'s. False (and `out` untouched) otherwise.
+bool open_variant(int root_fd, std::string_view relative, std::string_view suffix,
+                  const struct stat& original, Variant& out);
+
+// Reads the entries of the directory `relative` beneath the root for a listing: regular files and
+// directories (symlinks only when they resolve beneath the root), without "." and "..".
+// Returns 0 or an errno value.
+int read_directory(int root_fd, std::string_view relative, std::vector<ListingEntry>& out);
 
 // Opens `relative` (no leading '/', "" = the root itself) beneath `root_fd`. Returns 0 and sets
 // `out`, or an errno value (EXDEV/ELOOP when the path tries to leave the root).

@@ -32,6 +32,10 @@ TEST(Config, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.max_request_line, 8192u);
   EXPECT_EQ(c.max_header_bytes, 16384u);
   EXPECT_EQ(c.max_headers, 100u);
+  EXPECT_EQ(c.max_ranges, 16u);
+  EXPECT_EQ(c.cache_control, "");
+  EXPECT_TRUE(c.precompressed);
+  EXPECT_FALSE(c.autoindex);
   EXPECT_EQ(c.level, LogLevel::kInfo);
   EXPECT_EQ(c.access_log, "-");
   EXPECT_EQ(c.error_log, "-");
@@ -93,8 +97,28 @@ TEST(Config, BadValuesNameTheirLine) {
   EXPECT_EQ(error_for("[http]\nmax_header_bytes = x\n").rfind("cork.ini:2: max_header_bytes", 0),
             0u);
   EXPECT_EQ(error_for("[http]\nmax_headers = 0\n").rfind("cork.ini:2: max_headers", 0), 0u);
+  EXPECT_EQ(error_for("[http]\nmax_ranges = 0\n").rfind("cork.ini:2: max_ranges", 0), 0u);
+  EXPECT_EQ(error_for("[http]\nprecompressed = yes\n"),
+            "cork.ini:2: precompressed must be on or off, not 'yes'");
+  EXPECT_EQ(error_for("[http]\nautoindex = 1\n").rfind("cork.ini:2: autoindex", 0), 0u);
   EXPECT_EQ(error_for("[log]\nlevel = loud\n").rfind("cork.ini:2: level", 0), 0u);
   EXPECT_EQ(error_for("[log]\nerror_log = off\n").rfind("cork.ini:2: error_log", 0), 0u);
+}
+
+TEST(Config, CachingKeys) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(
+      parse_config("[http]\nmax_ranges = 3\ncache_control = public, max-age=60\n"
+                   "precompressed = off\nautoindex = on\n",
+                   "cork.ini", c, error))
+      << error;
+  EXPECT_EQ(c.max_ranges, 3u);
+  EXPECT_EQ(c.cache_control, "public, max-age=60");
+  EXPECT_FALSE(c.precompressed);
+  EXPECT_TRUE(c.autoindex);
+  ASSERT_TRUE(parse_config("[http]\ncache_control =\n", "cork.ini", c, error)) << error;
+  EXPECT_EQ(c.cache_control, "");
 }
 
 TEST(Config, UnknownKeysAndSectionsAreErrors) {

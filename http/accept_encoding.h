@@ -1,0 +1,28 @@
+// Content negotiation on Accept-Encoding (RFC 9110 12.5.3): may the response carry a given
+// content coding? Pure functions over the field value. They never throw, never allocate and
+// never assert: the value comes from the network, and a malformed value must only ever make
+// the answer "no" for the element it spoils, never crash or make a refused coding acceptable.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace cork {
+
+// Parses a qvalue (RFC 9110 12.4.2) into thousandths: "1" -> 1000, "0.5" -> 500, "0.001" -> 1.
+// qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ); no surrounding whitespace.
+// std::nullopt for anything else ("1.5", "abc", "", ".5", "0.0001").
+std::optional<int> parse_qvalue(std::string_view text);
+
+// True when the field value allows `coding` ("gzip", "br"): listed with q > 0, or not listed and
+// "*" present with q > 0. Codings and the parameter name "q" compare case-insensitively;
+// "x-gzip" counts as "gzip" and "x-compress" as "compress" (RFC 9110 8.4.1.1, 8.4.1.3). A coding
+// listed with q=0 is refused even if "*" allows others; listed twice, the lower q wins.
+// Malformed elements (no coding token, e.g. ";;") are skipped; an element whose weight cannot be
+// read ("gzip;q=abc", "gzip;q=1.5", "gzip;level=9") counts as q=0, refusing rather than guessing.
+// An empty field value accepts no coding (RFC 9110 12.5.3). "identity" follows 12.5.3 too: it
+// is acceptable unless refused by "identity;q=0", or by "*;q=0" without an "identity" entry.
+// The caller handles an absent field (RFC 9110 allows any coding then; sending none is safer).
+bool accepts_coding(std::string_view accept_encoding, std::string_view coding);
+
+}  // namespace cork

@@ -1,0 +1,77 @@
+// Integration tests: directory listings (autoindex) as HTML and JSON, escaping of hostile names,
+// hidden dotfiles, and that listings stay off by default.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "integration/cork_process_support.h"
+#include "integration/raw_client_support.h"
+
+namespace cork::integration {
+namespace {
+
+class ListingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.put("files/<script>.txt", "x");
+    server_.put("files/b file.txt", std::string(1536, 'b'));
+    server_.put("files/.secret", "hidden");
+    server_.put("files/sub/inner.txt", "inner");
+    server_.put("files/a.txt", "a");
+    server_.put("withindex/index.html", "<p>index</p>");
+    server_.set("http", "autoindex", "on");
+    ASSERT_TRUE(server_.start());
+  }
+  CorkProcess server_;
+};
+
+TEST_F(ListingTest, HtmlListsDirectoriesFirstEscapedAndWithoutDotfiles) {
+  HttpResponse r;
+  ASSERT_TRUE(fetch(server_.port(), get_request("/files/"), r));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "text/html; charset=utf-8");
+  const std::string& page = r.body;
+  EXPECT_EQ(page.find("<script>"), std::string::npos) << "a file name was not escaped";
+  EXPECT_NE(page.find("&lt;script&gt;.txt"), std::string::npos);
+  EXPECT_NE(page.find("href=\"%3Cscript%3E.txt\""), std::string::npos);
+  EXPECT_NE(page.find("href=\"b%20file.txt\""), std::string::npos);
+  EXPECT_NE(page.find("1.5 KiB"), std::string::npos);
+  EXPECT_NE(page.find("href=\"../\""), std::string::npos);
+  EXPECT_EQ(page.find(".secret"), std::string::npos);
+  const auto sub = page.find("href=\"sub/\"");
+  const auto a = page.find("href=\"a.txt\"");
+  ASSERT_NE(sub, std::string::npos);
+  ASSERT_NE(a, std::string::npos);
+  EXPECT_LT(sub, a) << "directories come first";
+}
+
+TEST_F(ListingTest, JsonWhenAsked) {
+  HttpResponse r;
+  ASSERT_TRUE(fetch(server_.port(), get_request("/files/", "Accept: application/json\r\n"), r));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/json; charset=utf-8");
+  EXPECT_NE(r.body.find("\"name\":\"<script>.txt\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"name\":\"sub\""), std::string::npos);
+  EXPECT_EQ(r.body.find(".secret"), std::string::npos);
+}
+
+TEST_F(ListingTest, IndexFileStillWinsAndSlashlessRedirects) {
+  HttpResponse r;
+  ASSERT_TRUE(fetch(server_.port(), get_request("/withindex/"), r));
+  EXPECT_EQ(r.body, "<p>index</p>");
+  ASSERT_TRUE(fetch(server_.port(), get_request("/files"), r));
+  EXPECT_EQ(r.status, 301);
+}
+
+TEST(ListingOffTest, DirectoryWithoutIndexIs403ByDefault) {
+  CorkProcess server;
+  server.put("files/a.txt", "a");
+  ASSERT_TRUE(server.start());
+  HttpResponse r;
+  ASSERT_TRUE(fetch(server.port(), get_request("/files/"), r));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body.find("a.txt"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cork::integration

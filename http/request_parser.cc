@@ -49,11 +49,19 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
     message_started_ = false;
     head_bytes_ = 0;
     method_bytes_seen_ = 0;
+    line_started_ = false;
+    line_done_ = false;
+    previous_was_space_ = false;
+    has_body_ = false;
   }
   // An empty feed still runs llhttp: after kHeadComplete of a request without a body, the end
   // of the message needs no more bytes.
   if (bytes.data() == nullptr) bytes = std::string_view("", 0);
 
+  if (!line_done_ && !check_request_line(bytes)) {
+    failed_ = true;
+    return {Event::kError, 0};
+  }
   const bool head_was_complete = head_complete_;
   chunk_begin_ = bytes.data();
   const llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
@@ -96,6 +104,27 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
   }
   failed_ = true;
   return {Event::kError, consumed};
+}
+
+bool RequestParser::check_request_line(std::string_view bytes) {
+  for (const char c : bytes) {
+    if (!line_started_) {
+      // RFC 9112 2.2: empty lines before a request line are ignored.
+      if (c == '\r' || c == '\n') continue;
+      line_started_ = true;
+    }
+    if (c == '\r' || c == '\n') {
+      line_done_ = true;
+      return true;
+    }
+    const bool space = c == ' ';
+    if (space && previous_was_space_) {
+      fail(400, "more than one space in the request line");
+      return false;
+    }
+    previous_was_space_ = space;
+  }
+  return true;
 }
 
 RequestParser::Result RequestParser::classify_method(std::string_view rest,
@@ -243,6 +272,8 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
   RequestParser& s = self(p);
   if (s.check_head() != 0) return -1;
   s.head_complete_ = true;
+  s.has_body_ =
+      (p->flags & F_CHUNKED) != 0 || ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > 0);
   return HPE_PAUSED;
 }
 

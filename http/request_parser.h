@@ -48,6 +48,8 @@ class RequestParser {
   const RequestHead& head() const { return head_; }
   // True between kHeadComplete and kMessageComplete of the same request.
   bool in_body() const { return head_complete_ && !message_complete_; }
+  // After kHeadComplete: the request announced a body (chunked, or Content-Length > 0).
+  bool has_body() const { return has_body_; }
   // True while no byte of a next request has been seen (between requests).
   bool idle() const { return !message_started_ || message_complete_; }
   // 400, 414, 431, 501 or 505 after kError.
@@ -69,6 +71,7 @@ class RequestParser {
   int check_head();
   void map_llhttp_error(llhttp_errno_t err);
   Result classify_method(std::string_view rest, std::size_t consumed_before);
+  bool check_request_line(std::string_view bytes);
 
   ParserLimits limits_;
   llhttp_settings_t settings_;
@@ -84,6 +87,11 @@ class RequestParser {
   // a token followed by SP (501) or with junk (400) is decided by the bytes that follow.
   bool method_undecided_ = false;
   std::size_t method_length_ = 0;
+  // RFC 9112 3: exactly one SP between the parts of the request line (llhttp 8.1 allows runs).
+  bool line_started_ = false;
+  bool line_done_ = false;
+  bool previous_was_space_ = false;
+  bool has_body_ = false;
   bool in_field_value_ = false;
   bool version_seen_ = false;
   bool message_started_ = false;

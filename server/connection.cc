@@ -201,6 +201,15 @@ bool Connection::handle_event(RequestParser::Result result) {
       return false;
     case RequestParser::Event::kHeadComplete:
       plan_response();
+      if (parser_.has_body()) {
+        if (!keep_alive_ && status_ >= 400) {
+          // A refusal that closes the connection is sent at once: the body is never read (a
+          // client waiting for 100 Continue would otherwise wait for nothing).
+          state_ = State::kSending;
+        } else if (expect_continue_) {
+          send_continue();
+        }
+      }
       return true;
     case RequestParser::Event::kMessageComplete:
       state_ = State::kSending;
@@ -220,6 +229,16 @@ void Connection::plan_response() {
   const RequestHead& head = parser_.head();
   keep_alive_ = head.keep_alive && context_.keepalive_timeout_ms > 0 &&
                 !context_.draining.load(std::memory_order_relaxed);
+  // RFC 9110 10.1.1: 100-continue is the only expectation; HTTP/1.0 requests' are ignored.
+  expect_continue_ = false;
+  if (head.version_minor >= 1 && head.count("expect") > 0) {
+    const auto expect = head.header("expect");
+    if (head.count("expect") > 1 || !equals_ignore_case(*expect, "100-continue")) {
+      plan_error(417, /*close=*/true);
+      return;
+    }
+    expect_continue_ = parser_.has_body();
+  }
   if (head.method == Method::kOtherKnown) {
     // RFC 9110 15.5.6: 405 lists the methods the resource supports.
     plan_error(405, /*close=*/false);
@@ -388,7 +407,9 @@ void Connection::plan_listing(std::string_view directory, std::string_view url_p
 }
 
 void Connection::plan_error(int status, bool close, std::string_view content_range) {
-  if (close) keep_alive_ = false;
+  // A refused request whose client waits for 100 Continue gets the final response without it
+  // (RFC 9110 10.1.1), and the connection closes instead of reading a body that may never come.
+  if (close || expect_continue_) keep_alive_ = false;
   const std::string_view page = status_page(status);
   ResponseHead response = base_head(status);
   response.content_type = "text/html; charset=utf-8";
@@ -398,6 +419,13 @@ void Connection::plan_error(int status, bool close, std::string_view content_ran
   emit_head(response);
   // A HEAD request gets the head only; a request that failed to parse has no method to trust.
   if (parser_.head().method != Method::kHead || parser_.error_status() != 0) out_.append(page);
+}
+
+void Connection::send_continue() {
+  // Best effort: between responses the socket buffer is empty, so 25 bytes always fit; if they
+  // do not, the client sends its body after its own wait (RFC 9110 10.1.1).
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  (void)::send(socket_.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 ResponseHead Connection::base_head(int status) const {

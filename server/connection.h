@@ -89,6 +89,7 @@ class Connection {
   void plan_file(FileLookup& found);
   void plan_listing(std::string_view directory, std::string_view url_path);
   void plan_error(int status, bool close, std::string_view content_range = {});
+  void send_continue();
   // A head with the fields every response carries (status, Date, Connection).
   ResponseHead base_head(int status) const;
   // Formats `head` into out_ and resets the send position; the body pieces are set after it.
@@ -135,7 +136,8 @@ class Connection {
   bool keep_alive_ = true;
   bool corked_ = false;
   bool response_planned_ = false;
-  bool response_done_ = false;  // the last response was completely sent
+  bool response_done_ = false;    // the last response was completely sent
+  bool expect_continue_ = false;  // the current request waits for 100 Continue before its body
 };
 
 }  // namespace cork

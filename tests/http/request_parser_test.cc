@@ -218,6 +218,40 @@ TEST(RequestParser, UnknownMethodDecisionDoesNotDependOnSplits) {
   }
 }
 
+// RFC 9112 3: one SP between method, target and version; llhttp 8.1 accepts runs of spaces.
+TEST(RequestParser, RunsOfSpacesInTheRequestLineAre400AtEverySplit) {
+  for (const std::string input :
+       {"GET  / HTTP/1.1\r\nHost: h\r\n\r\n", "GET /  HTTP/1.1\r\nHost: h\r\n\r\n"}) {
+    for (std::size_t cut = 1; cut < input.size(); ++cut) {
+      SCOPED_TRACE(input + " cut at " + std::to_string(cut));
+      EXPECT_EQ(run(input, {cut}).error, 400);
+    }
+  }
+  // Empty lines before the request line are still ignored (RFC 9112 2.2), and a pipelined
+  // second request is checked on its own.
+  const Outcome ok =
+      run("\r\nGET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(ok.error, 0);
+  EXPECT_EQ(ok.messages, 2);
+  EXPECT_EQ(run("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET  /b HTTP/1.1\r\nHost: h\r\n\r\n").error,
+            400);
+}
+
+TEST(RequestParser, HasBodyAfterTheHead) {
+  RequestParser parser({});
+  auto r = parser.feed("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc");
+  ASSERT_EQ(r.event, Event::kHeadComplete);
+  EXPECT_TRUE(parser.has_body());
+  RequestParser chunked({});
+  r = chunked.feed("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+  ASSERT_EQ(r.event, Event::kHeadComplete);
+  EXPECT_TRUE(chunked.has_body());
+  RequestParser none({});
+  r = none.feed("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_EQ(r.event, Event::kHeadComplete);
+  EXPECT_FALSE(none.has_body());
+}
+
 TEST(RequestParser, OverlongUnknownMethodIs400) {
   ParserLimits limits;
   limits.max_request_line = 64;

@@ -14,6 +14,8 @@
 namespace cork::integration {
 namespace {
 
+using namespace std::string_view_literals;
+
 using namespace std::chrono_literals;
 
 constexpr const char* kA = "file a\n";
@@ -168,13 +170,13 @@ TEST_F(ErrorsTest, Http10WithoutHostIsServed) {
 // Each malformed request gets a 400 and a close.
 struct BadRequest {
   const char* name;
-  const char* request;
+  std::string_view request;  // may hold NUL bytes
 };
 
 class BadRequestTest : public ErrorsTest, public ::testing::WithParamInterface<BadRequest> {};
 
 TEST_P(BadRequestTest, Is400AndCloses) {
-  expect_error(port(), GetParam().request, 400, After::kCloses);
+  expect_error(port(), std::string(GetParam().request), 400, After::kCloses);
 }
 
 const BadRequest kBadRequests[] = {
@@ -198,12 +200,104 @@ const BadRequest kBadRequests[] = {
     {"LowercaseHttpVersion", "GET /a.txt http/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
     {"TargetWithoutLeadingSlash", "GET a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
     {"ControlCharacterInFieldName", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX\x01Y: v\r\n\r\n"},
+    {"InvalidTokenCharacterInFieldName",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX(Y: v\r\n\r\n"},
+    {"BareCrInFieldValue", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX: a\rb\r\n\r\n"},
+    {"BareCrAsLineEnd", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\rX: b\r\n\r\n"},
+    {"NulInFieldValue", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX: a\0b\r\n\r\n"sv},
+    {"NulInFieldName", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX\0Y: b\r\n\r\n"sv},
+    {"TwoSpacesBeforeTarget", "GET  /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
+    {"TwoSpacesBeforeVersion", "GET /a.txt  HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
+    {"SpaceAfterVersion", "GET /a.txt HTTP/1.1 \r\nHost: 127.0.0.1\r\n\r\n"},
+    {"MissingVersion", "GET /a.txt\r\nHost: 127.0.0.1\r\n\r\n"},
+    {"NonNumericContentLength",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1a\r\n\r\n"},
+    {"PlusSignContentLength",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: +5\r\n\r\nabcde"},
+    {"ContentLengthList",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5, 5\r\n\r\nabcde"},
+    {"OverflowingContentLength",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999999999999\r\n\r\n"},
+    {"TransferEncodingOnHttp10",
+     "GET /a.txt HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+    {"OverflowingChunkSize",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "fffffffffffffffff1\r\n"},
+    {"MalformedChunkSize",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
+    {"ChunkLongerThanItsSize",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "5\r\nabcdefg\r\n0\r\n\r\n"},
+    // Request smuggling: whatever follows a framing error is never answered as a request (the
+    // test reads to the close and expects no second response).
+    {"SmuggledRequestAfterClAndTe",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n"
+     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
+    {"SmuggledRequestAfterDuplicateCl",
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nContent-Length: 44\r\n\r\n"
+     "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Causes, BadRequestTest, ::testing::ValuesIn(kBadRequests),
                          [](const ::testing::TestParamInfo<BadRequest>& param) {
                            return std::string(param.param.name);
                          });
+
+TEST_F(ErrorsTest, Http2VersionIs505AndCloses) {
+  expect_error(port(), "GET /a.txt HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n", 505, After::kCloses);
+  expect_error(port(), "GET /a.txt HTTP/3.0\r\nHost: 127.0.0.1\r\n\r\n", 505, After::kCloses);
+}
+
+TEST_F(ErrorsTest, UnknownTransferCodingIs501) {
+  expect_error(port(),
+               "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+               501, After::kCloses);
+}
+
+TEST_F(ErrorsTest, UnknownExpectationIs417AndCloses) {
+  expect_error(port(),
+               "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\nContent-Length: 3"
+               "\r\n\r\n",
+               417, After::kCloses);
+}
+
+// RFC 9110 10.1.1: a request cork refuses gets its final response at once, without 100
+// Continue, even though the body it announced never comes.
+TEST_F(ErrorsTest, RefusedRequestExpectingContinueGetsTheFinalResponseWithout100) {
+  RawClient client;
+  ASSERT_TRUE(client.connect(port()));
+  ASSERT_TRUE(
+      client.send_all("POST /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n"
+                      "Expect: 100-continue\r\n\r\n"));
+  HttpResponse response;
+  ASSERT_TRUE(client.read_response(response, Method::kGet, 2s));
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.header("Allow"), "GET, HEAD");
+  Drained rest = client.read_until_close(3s);
+  EXPECT_TRUE(rest.closed());
+  EXPECT_EQ(rest.data, "");
+}
+
+// An accepted request with a body and 100-continue gets 100 first, then its answer.
+TEST_F(ErrorsTest, AcceptedRequestExpectingContinueGets100ThenTheResponse) {
+  RawClient client;
+  ASSERT_TRUE(client.connect(port()));
+  ASSERT_TRUE(
+      client.send_all("GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
+                      "Expect: 100-continue\r\n\r\n"));
+  HttpResponse interim;
+  ASSERT_TRUE(client.read_head(interim, 2s));
+  EXPECT_EQ(interim.status, 100);
+  ASSERT_TRUE(client.send_all("hello"));
+  HttpResponse response;
+  ASSERT_TRUE(client.read_response(response));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, kA);
+  // Still usable.
+  ASSERT_TRUE(client.send_all(get_request("/a.txt")));
+  ASSERT_TRUE(client.read_response(response));
+  EXPECT_EQ(response.status, 200);
+}
 
 // max_connections reached: the extra connection gets a 503 and is closed; the held ones are
 // unaffected, and closing one of them makes room again.

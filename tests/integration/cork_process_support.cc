@@ -2,6 +2,7 @@
 #include "integration/cork_process_support.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -68,6 +70,100 @@ pid_t spawn_cork(const std::vector<std::string>& args, const fs::path& out, cons
     return -1;
   }
   return pid;
+}
+
+// What spawn_cork_forked() does in the child besides redirecting and resetting signals.
+struct ChildSetup {
+  std::optional<rlim_t> nofile_limit;
+  std::optional<std::pair<uid_t, gid_t>> user;
+};
+
+// The child side of spawn_cork_forked(): only async-signal-safe calls (the test process has
+// threads). A failure writes the step and errno to `report` and exits 127.
+[[noreturn]] void exec_child(char* const* argv, const char* out, const char* err,
+                             const ChildSetup& setup, int report) {
+  auto fail = [report](int step) {
+    const int info[2] = {step, errno};
+    (void)!::write(report, info, sizeof info);
+    ::_exit(127);
+  };
+  const int in_fd = ::open("/dev/null", O_RDONLY);
+  const int out_fd = ::open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err_fd = ::open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (in_fd < 0 || out_fd < 0 || err_fd < 0) fail(1);
+  if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) fail(2);
+  for (int fd : {in_fd, out_fd, err_fd}) {
+    if (fd > 2) ::close(fd);
+  }
+  struct sigaction defaults {};
+  defaults.sa_handler = SIG_DFL;
+  for (int signal : {SIGPIPE, SIGTERM, SIGINT, SIGHUP})
+    ::sigaction(signal, &defaults, nullptr);
+  sigset_t mask;
+  sigemptyset(&mask);
+  ::sigprocmask(SIG_SETMASK, &mask, nullptr);
+  if (setup.nofile_limit) {
+    const rlimit limit{*setup.nofile_limit, *setup.nofile_limit};
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) fail(3);
+  }
+  if (setup.user) {
+    // Group first: once the user is unprivileged it may not change its groups any more.
+    const gid_t gid = setup.user->second;
+    if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0) fail(4);
+    if (::setuid(setup.user->first) != 0) fail(5);
+  }
+  ::execve(argv[0], argv, environ);
+  fail(6);
+  ::_exit(127);  // not reached: fail() exits
+}
+
+// Like spawn_cork(), with fork() and exec() so that the child can be set up first. The exec (or
+// the step that failed) is reported through a close-on-exec pipe: end of file means it ran.
+pid_t spawn_cork_forked(const std::vector<std::string>& args, const fs::path& out,
+                        const fs::path& err, const ChildSetup& setup, std::string& error) {
+  // Everything the child needs is allocated before fork().
+  std::vector<std::string> strings;
+  strings.emplace_back(cork_binary());
+  strings.insert(strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : strings)
+    argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const std::string out_path = out.string();
+  const std::string err_path = err.string();
+
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    error = std::string("pipe2: ") + std::strerror(errno);
+    return -1;
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    error = std::string("fork: ") + std::strerror(errno);
+    ::close(report[0]);
+    ::close(report[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    ::close(report[0]);
+    exec_child(argv.data(), out_path.c_str(), err_path.c_str(), setup, report[1]);
+  }
+  ::close(report[1]);
+  int info[2] = {0, 0};
+  ssize_t n;
+  do {
+    n = ::read(report[0], info, sizeof info);
+  } while (n < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (n <= 0) return pid;  // exec succeeded
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  static constexpr const char* kSteps[] = {"?",      "open files", "dup2",  "setrlimit",
+                                           "setgid", "setuid",     "execve"};
+  const int step = info[0] >= 1 && info[0] <= 6 ? info[0] : 0;
+  error = std::string("starting ") + argv[0] + ": " + kSteps[step] + ": " + std::strerror(info[1]);
+  return -1;
 }
 
 std::string read_if_present(const fs::path& path) {
@@ -179,6 +275,90 @@ fs::path CorkProcess::put(std::string_view relative, std::string_view content) c
   return full;
 }
 
+void CorkProcess::set_nofile_limit(rlim_t limit) {
+  nofile_limit_ = limit;
+}
+
+void CorkProcess::run_as(uid_t uid, gid_t gid) {
+  user_ = std::make_pair(uid, gid);
+}
+
+std::size_t CorkProcess::stderr_count(std::string_view needle) const {
+  const std::string text = stderr_text();
+  std::size_t count = 0;
+  for (std::size_t at = text.find(needle); !needle.empty() && at != std::string::npos;
+       at = text.find(needle, at + needle.size())) {
+    ++count;
+  }
+  return count;
+}
+
+::testing::AssertionResult CorkProcess::wait_for_stderr(std::string_view needle,
+                                                        std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (stderr_text().find(needle) != std::string::npos) return ::testing::AssertionSuccess();
+    if (Clock::now() >= deadline) {
+      return ::testing::AssertionFailure()
+             << "\"" << needle << "\" did not appear in cork's stderr within " << timeout.count()
+             << " ms; stderr: " << printable(stderr_text(), 2000);
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+std::size_t CorkProcess::open_fds() const {
+  if (pid_ <= 0) return 0;
+  std::error_code error;
+  std::size_t count = 0;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid_) + "/fd", error), end;
+       !error && it != end; it.increment(error)) {
+    ++count;
+  }
+  return count;
+}
+
+namespace {
+
+// The state letter of /proc/PID/task/TID/stat ("R", "S", "T", ...), or "" when unreadable.
+std::string task_state(const fs::path& stat_path) {
+  std::ifstream in(stat_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // "tid (comm) S ...": comm may contain spaces and parentheses, the state follows the last ')'.
+  const std::size_t paren = text.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= text.size()) return "";
+  return text.substr(paren + 2, 1);
+}
+
+}  // namespace
+
+::testing::AssertionResult CorkProcess::pause() {
+  if (!running()) return ::testing::AssertionFailure() << "cork is not running";
+  ::kill(pid_, SIGSTOP);
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    std::error_code error;
+    bool all_stopped = true;
+    std::size_t tasks = 0;
+    for (fs::directory_iterator it("/proc/" + std::to_string(pid_) + "/task", error), end;
+         !error && it != end; it.increment(error)) {
+      ++tasks;
+      const std::string state = task_state(it->path() / "stat");
+      if (state != "T" && state != "t") all_stopped = false;
+    }
+    if (!error && tasks > 0 && all_stopped) return ::testing::AssertionSuccess();
+    if (Clock::now() >= deadline) {
+      ::kill(pid_, SIGCONT);
+      return ::testing::AssertionFailure() << "cork's threads did not all stop within 5 s";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void CorkProcess::resume() {
+  if (pid_ > 0 && !reaped_) ::kill(pid_, SIGCONT);
+}
+
 std::string CorkProcess::stderr_text() const {
   return read_if_present(dir_.path() / "stderr.log");
 }
@@ -200,7 +380,23 @@ std::string CorkProcess::stdout_text() const {
   std::vector<std::string> args = {"-c", config_path().string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string error;
-  pid_ = spawn_cork(args, dir_.path() / "stdout.log", dir_.path() / "stderr.log", error);
+  if (nofile_limit_ || user_) {
+    if (user_) {
+      // The user must be able to reach its config and the document root (mkdtemp made 0700).
+      std::error_code failed;
+      for (const fs::path& path : {dir_.path(), root_}) {
+        fs::permissions(path, fs::perms(0755), fs::perm_options::replace, failed);
+        if (failed) {
+          return ::testing::AssertionFailure()
+                 << "chmod 0755 " << path.string() << ": " << failed.message();
+        }
+      }
+    }
+    pid_ = spawn_cork_forked(args, dir_.path() / "stdout.log", dir_.path() / "stderr.log",
+                             ChildSetup{nofile_limit_, user_}, error);
+  } else {
+    pid_ = spawn_cork(args, dir_.path() / "stdout.log", dir_.path() / "stderr.log", error);
+  }
   if (pid_ < 0) return ::testing::AssertionFailure() << error;
 
   auto deadline = Clock::now() + kStartTimeout;

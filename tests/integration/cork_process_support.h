@@ -2,16 +2,23 @@
 // directory (config, logs, document root), starts cork on 127.0.0.1 with port 0, waits for the
 // "listening on" line to learn the port, and stops the child it started (by PID) when it dies.
 // run_cork() runs the binary to completion for the command-line and config tests.
+//
+// Some fault tests need the child set up differently from the test process (a low descriptor
+// limit, an unprivileged user); those settings are applied in the child between fork() and
+// exec(), so that the test process itself is never changed.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -61,6 +68,14 @@ class CorkProcess {
   // root = dir()/root, access_log = off, error_log = - (stderr, captured in stderr.log).
   void set(const std::string& section, const std::string& key, std::string value);
 
+  // Before start(): cork's RLIMIT_NOFILE, soft and hard (cork raises its soft limit to the hard
+  // one at start-up, so only a hard limit sticks).
+  void set_nofile_limit(rlim_t limit);
+  // Before start(): run cork as this user and group (the test must run as root). start() then
+  // makes dir() and root() readable and traversable by everyone (0755), so that the user can
+  // read its config and the files put() writes (0644 under the usual umask).
+  void run_as(uid_t uid, gid_t gid);
+
   const TempDir& dir() const { return dir_; }
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path config_path() const { return dir_.path() / "cork.ini"; }
@@ -75,6 +90,18 @@ class CorkProcess {
   pid_t pid() const { return pid_; }
   std::string stderr_text() const;
   std::string stdout_text() const;
+  // How often `needle` occurs in stderr_text().
+  std::size_t stderr_count(std::string_view needle) const;
+  // Waits up to `timeout` for `needle` to appear in stderr_text().
+  ::testing::AssertionResult wait_for_stderr(std::string_view needle,
+                                             std::chrono::milliseconds timeout);
+  // The child's open descriptors (entries of /proc/PID/fd); 0 when it cannot be read.
+  std::size_t open_fds() const;
+
+  // Stops the child with SIGSTOP and waits (up to 5 s) until every one of its threads is stopped,
+  // so that whatever a test sends meanwhile is waiting for it when resume() sends SIGCONT.
+  ::testing::AssertionResult pause();
+  void resume();
 
   // True while the child has not exited (reaps it when it has).
   bool running();
@@ -92,6 +119,8 @@ class CorkProcess {
   bool reaped_ = false;
   int wait_status_ = 0;
   int port_ = 0;
+  std::optional<rlim_t> nofile_limit_;
+  std::optional<std::pair<uid_t, gid_t>> user_;
 };
 
 }  // namespace cork::integration

@@ -120,6 +120,7 @@ RawClient::RawClient(RawClient&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       connect_errno_(other.connect_errno_),
       read_errno_(other.read_errno_),
+      receive_buffer_(other.receive_buffer_),
       buffer_(std::move(other.buffer_)) {}
 
 RawClient& RawClient::operator=(RawClient&& other) noexcept {
@@ -128,6 +129,7 @@ RawClient& RawClient::operator=(RawClient&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     connect_errno_ = other.connect_errno_;
     read_errno_ = other.read_errno_;
+    receive_buffer_ = other.receive_buffer_;
     buffer_ = std::move(other.buffer_);
   }
   return *this;
@@ -159,6 +161,10 @@ void RawClient::close_with_reset() {
   fd_ = fd;
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (receive_buffer_ > 0) {
+    // Before connect(), so that the window scale offered in the SYN matches the buffer.
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_, sizeof receive_buffer_);
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -285,6 +291,20 @@ std::string RawClient::describe(Fill fill, int error) {
     out.append(buffer_, 0, size);
     buffer_.erase(0, size);
   }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult RawClient::read_some(std::size_t max, std::string& out,
+                                                std::chrono::milliseconds timeout) {
+  if (fd_ < 0) return ::testing::AssertionFailure() << "read on a closed client";
+  if (buffer_.empty()) {
+    Fill result = fill(Clock::now() + timeout);
+    if (result != Fill::kData)
+      return ::testing::AssertionFailure() << describe(result, read_errno_);
+  }
+  const std::size_t n = std::min(max, buffer_.size());
+  out.append(buffer_, 0, n);
+  buffer_.erase(0, n);
   return ::testing::AssertionSuccess();
 }
 

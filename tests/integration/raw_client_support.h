@@ -55,6 +55,10 @@ class RawClient {
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
 
+  // Before connect(): SO_RCVBUF for the next connection (0 = the kernel's default), so that a
+  // client that stops reading holds back a bounded amount of the server's output.
+  void set_receive_buffer(int bytes) { receive_buffer_ = bytes; }
+
   // Connects to 127.0.0.1:port. On failure connect_errno() says why (ECONNREFUSED, ...).
   ::testing::AssertionResult connect(int port, std::chrono::milliseconds timeout = kIoTimeout);
   int connect_errno() const { return connect_errno_; }
@@ -75,6 +79,11 @@ class RawClient {
   ::testing::AssertionResult read_exactly(std::size_t size, std::string& out,
                                           std::chrono::milliseconds timeout = kIoTimeout);
 
+  // Appends what is buffered or arrives next (at least one byte, at most `max`) to `out`: for
+  // a client that reads at its own pace.
+  ::testing::AssertionResult read_some(std::size_t max, std::string& out,
+                                       std::chrono::milliseconds timeout = kIoTimeout);
+
   // Reads (and returns) everything until the peer closes or resets, or `timeout` passes.
   Drained read_until_close(std::chrono::milliseconds timeout = kIoTimeout);
 
@@ -94,6 +103,7 @@ class RawClient {
   int fd_ = -1;
   int connect_errno_ = 0;
   int read_errno_ = 0;
+  int receive_buffer_ = 0;
   std::string buffer_;  // received, not yet returned
 };
 

@@ -38,6 +38,9 @@ class RequestParser {
   RequestParser(const RequestParser&) = delete;
   RequestParser& operator=(const RequestParser&) = delete;
 
+  // New limits for the requests that follow; call between requests.
+  void set_limits(const ParserLimits& limits) { limits_ = limits; }
+
   // Feeds bytes. Stops after the head of a request (kHeadComplete) and after its end
   // (kMessageComplete) so that the caller can answer one request at a time; call again with the
   // unconsumed rest. After kError every call returns kError.

@@ -116,6 +116,22 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
     }
     if (key == "max_headers")
       return set_number(value, 1, 10000, c.max_headers, error, "max_headers");
+    if (key == "send_timeout") {
+      return set_number(value, 1, 86400, c.send_timeout, error, "send_timeout");
+    }
+    if (key == "follow_symlinks") {
+      if (value == "inside") {
+        c.follow_symlinks = SymlinkPolicy::kInside;
+      } else if (value == "on") {
+        c.follow_symlinks = SymlinkPolicy::kOn;
+      } else if (value == "off") {
+        c.follow_symlinks = SymlinkPolicy::kOff;
+      } else {
+        error = fmt::format("follow_symlinks must be inside, on or off, not '{}'", value);
+        return false;
+      }
+      return true;
+    }
     if (key == "max_ranges") return set_number(value, 1, 1000, c.max_ranges, error, "max_ranges");
     if (key == "cache_control") {
       // Sent verbatim as a field value: it must not be able to end the field or the head.

@@ -10,6 +10,10 @@ namespace cork {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
+// Which symlinks beneath the root are followed: only those whose target stays inside the root
+// (checked by the kernel during the open, no TOCTOU gap), all of them, or none.
+enum class SymlinkPolicy { kInside, kOn, kOff };
+
 // Copyable value.
 struct Config {
   // [server]
@@ -27,6 +31,8 @@ struct Config {
   std::size_t max_request_line = 8192;
   std::size_t max_header_bytes = 16384;
   std::size_t max_headers = 100;
+  int send_timeout = 60;  // seconds without progress while sending before a close
+  SymlinkPolicy follow_symlinks = SymlinkPolicy::kInside;
   std::size_t max_ranges = 16;  // more ranges in one Range field -> the whole file (200)
   std::string cache_control;    // sent verbatim on 200, 206 and 304 when not empty
   bool precompressed = true;    // serve file.br / file.gz beside file when the client accepts it

@@ -111,22 +111,33 @@ Connection::Connection(UniqueFd socket, ConnHandle handle, const sockaddr_storag
       handle_(handle),
       context_(context),
       peer_(peer),
-      parser_(context.limits),
+      settings_(context.settings()),
+      settings_generation_(context.generation()),
+      parser_(settings_->limits),
       request_started_ms_(now_ms) {
   // The first request must arrive within header_timeout of the accept.
-  deadline_ms.store(now_ms + context.header_timeout_ms, std::memory_order_relaxed);
+  deadline_ms.store(now_ms + settings_->header_timeout_ms, std::memory_order_relaxed);
 }
 
 Connection::~Connection() = default;
 
+void Connection::refresh_settings() {
+  // Between requests only: one request is served under one set of settings.
+  if (context_.generation() == settings_generation_) return;
+  settings_generation_ = context_.generation();
+  settings_ = context_.settings();
+  parser_.set_limits(settings_->limits);
+}
+
 Connection::Next Connection::serve(std::int64_t now_ms) {
   bool responded = false;
+  if (state_ == State::kReading && parser_.idle()) refresh_settings();
   for (;;) {
     if (state_ == State::kSending) {
       switch (send_response()) {
         case SendResult::kBlocked:
         case SendResult::kYield:
-          deadline_ms.store(now_ms + context_.send_timeout_ms, std::memory_order_relaxed);
+          deadline_ms.store(now_ms + settings_->send_timeout_ms, std::memory_order_relaxed);
           return Next::kWrite;
         case SendResult::kFailed:
           return Next::kClose;
@@ -181,15 +192,15 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
 Connection::Next Connection::wait_for_input(std::int64_t now_ms) {
   std::int64_t deadline;
   if (parser_.in_body()) {
-    deadline = now_ms + context_.header_timeout_ms;  // a body must keep coming
+    deadline = now_ms + settings_->header_timeout_ms;  // a body must keep coming
   } else if (!parser_.idle() || request_started_ms_ != 0) {
     // RFC 9112 leaves this to us: the whole head within header_timeout (slowloris), counted
     // from its first byte (or from the accept, for a connection's first request).
     if (request_started_ms_ == 0) request_started_ms_ = now_ms;
-    deadline = request_started_ms_ + context_.header_timeout_ms;
+    deadline = request_started_ms_ + settings_->header_timeout_ms;
   } else {
     if (context_.draining.load(std::memory_order_relaxed)) return Next::kClose;
-    deadline = now_ms + context_.keepalive_timeout_ms;
+    deadline = now_ms + settings_->keepalive_timeout_ms;
   }
   deadline_ms.store(deadline, std::memory_order_relaxed);
   return Next::kRead;
@@ -227,7 +238,7 @@ bool Connection::handle_event(RequestParser::Result result) {
 
 void Connection::plan_response() {
   const RequestHead& head = parser_.head();
-  keep_alive_ = head.keep_alive && context_.keepalive_timeout_ms > 0 &&
+  keep_alive_ = head.keep_alive && settings_->keepalive_timeout_ms > 0 &&
                 !context_.draining.load(std::memory_order_relaxed);
   // RFC 9110 10.1.1: 100-continue is the only expectation; HTTP/1.0 requests' are ignored.
   expect_continue_ = false;
@@ -249,7 +260,8 @@ void Connection::plan_response() {
     plan_error(target.status, /*close=*/target.status == 400);
     return;
   }
-  FileLookup found = lookup_file(context_.root.get(), target, context_.index);
+  FileLookup found =
+      lookup_file(settings_->root.get(), target, settings_->index, settings_->symlinks);
   if (found.status == 200) {
     plan_file(found);
     return;
@@ -264,7 +276,7 @@ void Connection::plan_response() {
     if (head.method == Method::kGet) out_.append(page);
     return;
   }
-  if (found.directory_without_index && context_.autoindex) {
+  if (found.directory_without_index && settings_->autoindex) {
     plan_listing(found.path, target.path);
     return;
   }
@@ -288,7 +300,7 @@ void Connection::plan_file(FileLookup& found) {
   std::string_view variant_tag;
   bool has_variants = false;
   Variant variant;
-  if (context_.precompressed) {
+  if (settings_->precompressed) {
     std::string accept;
     joined_field(request, "accept-encoding", accept);
     static constexpr struct {
@@ -296,7 +308,9 @@ void Connection::plan_file(FileLookup& found) {
     } kVariants[] = {{".br", "br", "br"}, {".gz", "gzip", "gz"}};
     for (const auto& v : kVariants) {
       Variant candidate;
-      if (!open_variant(context_.root.get(), found.path, v.suffix, found.info, candidate)) continue;
+      if (!open_variant(settings_->root.get(), found.path, v.suffix, found.info,
+                        settings_->symlinks, candidate))
+        continue;
       has_variants = true;
       if (encoding.empty() && !accept.empty() && accepts_coding(accept, v.coding)) {
         variant = std::move(candidate);
@@ -317,7 +331,7 @@ void Connection::plan_file(FileLookup& found) {
   response.last_modified = info->st_mtime;
   response.etag = etag;
   response.vary = has_variants ? "Accept-Encoding" : "";
-  response.cache_control = context_.cache_control;
+  response.cache_control = settings_->cache_control;
 
   switch (evaluate_preconditions(request, validators)) {
     case Precondition::kFailed:
@@ -336,7 +350,7 @@ void Connection::plan_file(FileLookup& found) {
   // RFC 9110 14.2: Range is ignored unless there is exactly one field and If-Range allows it.
   RangeDecision ranges;
   if (request.count("range") == 1 && if_range_allows(request, validators)) {
-    ranges = decide_range(*request.header("range"), size, context_.max_ranges);
+    ranges = decide_range(*request.header("range"), size, settings_->max_ranges);
   }
   std::string content_range;
   response.content_encoding = encoding;
@@ -386,7 +400,9 @@ void Connection::plan_file(FileLookup& found) {
 void Connection::plan_listing(std::string_view directory, std::string_view url_path) {
   const RequestHead& request = parser_.head();
   std::vector<ListingEntry> entries;
-  if (const int err = read_directory(context_.root.get(), directory, entries); err != 0) {
+  if (const int err =
+          read_directory(settings_->root.get(), directory, settings_->symlinks, entries);
+      err != 0) {
     context_.log.log(LogLevel::kWarn, "{}: cannot list {}: {}", peer_address(peer_), request.target,
                      std::strerror(err));
     plan_error(err == EACCES ? 403 : 500, /*close=*/false);
@@ -401,7 +417,7 @@ void Connection::plan_listing(std::string_view directory, std::string_view url_p
   response.content_type = json ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
   response.content_length = body.size();
   response.vary = "Accept";  // the format follows the Accept field
-  response.cache_control = context_.cache_control;
+  response.cache_control = settings_->cache_control;
   emit_head(response);
   if (request.method == Method::kGet) out_.append(body);
 }

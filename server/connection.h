@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,7 @@ class Connection {
   enum class State : std::uint8_t { kReading, kSending };
   enum class SendResult : std::uint8_t { kDone, kBlocked, kYield, kFailed };
 
+  void refresh_settings();
   bool handle_event(RequestParser::Result result);
   void plan_response();
   void plan_file(FileLookup& found);
@@ -107,6 +109,8 @@ class Connection {
   sockaddr_storage peer_{};
 
   // --- Owner only.
+  std::shared_ptr<const Settings> settings_;  // the snapshot this connection serves with
+  std::uint64_t settings_generation_ = 0;
   State state_ = State::kReading;
   RequestParser parser_;
   std::string input_;                    // received bytes not yet consumed by the parser

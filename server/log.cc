@@ -49,22 +49,52 @@ std::string_view level_name(LogLevel level) {
 
 }  // namespace
 
+bool Logger::point_at(const std::string& path, int standard, UniqueFd& fd, std::string& error) {
+  UniqueFd fresh;
+  if (path == "-") {
+    fresh.reset(::fcntl(standard, F_DUPFD_CLOEXEC, 0));
+    if (!fresh) {
+      error = fmt::format("cannot duplicate fd {}: {}", standard, std::strerror(errno));
+      return false;
+    }
+  } else if (!open_log(path, fresh, error)) {
+    return false;
+  }
+  if (!fd) {
+    fd = std::move(fresh);
+    return true;
+  }
+  // Atomically replaces the open file behind fd's number; writers never see a closed number.
+  if (::dup3(fresh.get(), fd.get(), O_CLOEXEC) < 0) {
+    error = fmt::format("cannot reopen log {}: {}", path, std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
 bool Logger::open(const Config& config, std::string& error) {
-  level_ = config.level;
-  if (config.error_log == "-") {
-    error_fd_ = 2;
-  } else {
-    if (!open_log(config.error_log, error_file_, error)) return false;
-    error_fd_ = error_file_.get();
+  return reconfigure(config, error);
+}
+
+bool Logger::reconfigure(const Config& config, std::string& error) {
+  if (config.error_log != error_path_ || !error_fd_) {
+    if (!point_at(config.error_log, 2, error_fd_, error)) return false;
+    error_path_ = config.error_log;
   }
   if (config.access_log == "off") {
-    access_fd_ = -1;
-  } else if (config.access_log == "-") {
-    access_fd_ = 1;
-  } else {
-    if (!open_log(config.access_log, access_file_, error)) return false;
-    access_fd_ = access_file_.get();
+    access_on_.store(false, std::memory_order_release);
+  } else if (config.access_log != access_path_ || !access_fd_) {
+    if (!point_at(config.access_log, 1, access_fd_, error)) return false;
+    access_on_.store(true, std::memory_order_release);
   }
+  access_path_ = config.access_log;
+  level_.store(config.level, std::memory_order_relaxed);
+  return true;
+}
+
+bool Logger::reopen(std::string& error) {
+  if (!point_at(error_path_, 2, error_fd_, error)) return false;
+  if (access_path_ != "off" && !point_at(access_path_, 1, access_fd_, error)) return false;
   return true;
 }
 
@@ -74,11 +104,13 @@ void Logger::write_error(LogLevel level, std::string_view message) {
   gmtime_r(&now, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  write_all(error_fd_, fmt::format("{} [{}] {}\n", stamp, level_name(level), message));
+  // Before open() (start-up errors) the error log is stderr itself.
+  const int fd = error_fd_ ? error_fd_.get() : 2;
+  write_all(fd, fmt::format("{} [{}] {}\n", stamp, level_name(level), message));
 }
 
 void Logger::write_access(std::string_view line) {
-  if (access_fd_ >= 0) write_all(access_fd_, line);
+  if (access_enabled()) write_all(access_fd_.get(), line);
 }
 
 }  // namespace cork

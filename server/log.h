@@ -3,6 +3,8 @@
 // never interleave. Passed by reference to whoever logs; there is no global logger.
 #pragma once
 
+#include <atomic>
+
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -15,6 +17,10 @@
 namespace cork {
 
 // Neither copyable nor movable: components keep references to it.
+//
+// The descriptors written to never change number while the server runs: reopening a log
+// (SIGUSR1, logrotate) or pointing it elsewhere (SIGHUP) dup2()s the new file onto the same
+// number, which is atomic for threads writing at that moment. "-" is a dup of stdout/stderr.
 class Logger {
  public:
   // A logger writing errors to stderr and no access log; used before the config is read.
@@ -23,11 +29,17 @@ class Logger {
   Logger& operator=(const Logger&) = delete;
 
   // Opens the files named by the config ("-" = stdout/stderr). False with `error` set when a
-  // file cannot be opened. Not safe to call concurrently with logging.
+  // file cannot be opened. Call once, before other threads log.
   bool open(const Config& config, std::string& error);
+  // SIGHUP: new level and log paths. The old files stay in use when a new one cannot be
+  // opened (false, `error` set). Reactor thread only; safe while other threads log.
+  bool reconfigure(const Config& config, std::string& error);
+  // SIGUSR1: opens the same paths again (after logrotate moved the files away). Reactor thread
+  // only; safe while other threads log.
+  bool reopen(std::string& error);
 
-  bool enabled(LogLevel level) const { return level >= level_; }
-  bool access_enabled() const { return access_fd_ >= 0; }
+  bool enabled(LogLevel level) const { return level >= level_.load(std::memory_order_relaxed); }
+  bool access_enabled() const { return access_on_.load(std::memory_order_acquire); }
 
   // Safe to call from any thread.
   void write_error(LogLevel level, std::string_view message);
@@ -40,11 +52,15 @@ class Logger {
   }
 
  private:
-  LogLevel level_ = LogLevel::kInfo;
-  UniqueFd error_file_;   // owned when error_log is a path
-  UniqueFd access_file_;  // owned when access_log is a path
-  int error_fd_ = 2;      // borrows stderr or error_file_
-  int access_fd_ = -1;    // borrows stdout or access_file_; -1 = off
+  // Points `fd` (opened once, then never closed while running) at `path` ("-" = `standard`).
+  static bool point_at(const std::string& path, int standard, UniqueFd& fd, std::string& error);
+
+  std::atomic<LogLevel> level_{LogLevel::kInfo};
+  UniqueFd error_fd_;   // a file, or a dup of stderr
+  UniqueFd access_fd_;  // a file, or a dup of stdout; open once the access log was ever on
+  std::atomic<bool> access_on_{false};
+  std::string error_path_ = "-";
+  std::string access_path_ = "off";
 };
 
 }  // namespace cork

@@ -63,5 +63,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
   }
-  return run_server(config, log);
+  // SIGHUP reads the same file again and applies the same command-line overrides.
+  ConfigSource source = [cli](Config& fresh, std::string& err) {
+    fresh = Config{};
+    if (!cli.config_path.empty() && !load_config_file(cli.config_path, fresh, err)) return false;
+    return apply_command_line(cli, fresh, err);
+  };
+  return run_server(config, log, std::move(source));
 }

@@ -43,6 +43,7 @@ Reactor::Reactor(ServerContext& context, UniqueFd listener, const ReactorOptions
     : context_(context),
       options_(options),
       listener_(std::move(listener)),
+      settings_(context.settings()),
       queue_(options.queue_capacity) {}
 
 Reactor::~Reactor() {
@@ -152,11 +153,9 @@ int Reactor::wait_timeout_ms(std::int64_t now_ms) const {
 std::int64_t Reactor::next_check(std::int64_t deadline_ms, std::int64_t now_ms) const {
   // Workers may move a deadline earlier than the entry in the heap (a keep-alive timeout shorter
   // than the header timeout); no deadline is ever set closer than the shortest timeout to the
-  // time it is set, so looking at least that often closes every connection in time.
-  std::int64_t shortest = std::min(context_.header_timeout_ms, context_.send_timeout_ms);
-  if (context_.keepalive_timeout_ms > 0)
-    shortest = std::min(shortest, context_.keepalive_timeout_ms);
-  return std::min(deadline_ms, now_ms + std::max<std::int64_t>(shortest, 1));
+  // time it is set, so looking at least that often closes every connection in time. After a
+  // reload that shortens a timeout, entries made under the old settings fire late at most once.
+  return std::min(deadline_ms, now_ms + settings_->shortest_timeout_ms());
 }
 
 Connection* Reactor::find(ConnHandle handle) const {
@@ -356,11 +355,23 @@ void Reactor::handle_signals(std::int64_t now_ms) {
                          sig == SIGINT ? "SIGINT" : "SIGTERM", options_.shutdown_grace_ms);
         begin_shutdown(now_ms);
       }
-    } else {
-      context_.log.log(LogLevel::kWarn,
-                       "{} ignored (configuration reload and log reopening are "
-                       "not implemented yet)",
-                       sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
+    } else if (sig == SIGHUP) {
+      // A bad new configuration is logged and the running one stays.
+      std::string error;
+      if (options_.reload && options_.reload(error)) {
+        settings_ = context_.settings();
+        context_.log.log(LogLevel::kInfo, "SIGHUP: configuration reloaded");
+      } else {
+        context_.log.log(LogLevel::kError, "SIGHUP: configuration not reloaded: {}",
+                         error.empty() ? "no configuration source" : error);
+      }
+    } else if (sig == SIGUSR1) {
+      std::string error;
+      if (context_.log.reopen(error)) {
+        context_.log.log(LogLevel::kInfo, "SIGUSR1: log files reopened");
+      } else {
+        context_.log.log(LogLevel::kError, "SIGUSR1: {}", error);
+      }
     }
   }
 }

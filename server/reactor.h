@@ -10,8 +10,10 @@
 #include <sys/epoll.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "pool/blocking_queue.h"
@@ -28,6 +30,9 @@ struct ReactorOptions {
   std::size_t queue_capacity = 4096;
   std::size_t max_connections = 10000;
   std::int64_t shutdown_grace_ms = 10'000;
+  // SIGHUP: re-reads the configuration and publishes new Settings through the context (and
+  // reconfigures the logger); false with `error` set when the new configuration is bad.
+  std::function<bool(std::string& error)> reload;
 };
 
 // Neither copyable nor movable: worker threads hold `this`.
@@ -68,6 +73,7 @@ class Reactor {
   UniqueFd epoll_;
   UniqueFd signal_fd_;
   UniqueFd wake_fd_;  // eventfd: workers wake the reactor to close retired connections
+  std::shared_ptr<const Settings> settings_;  // the reactor's snapshot (timeouts)
 
   // Indexed by fd; slots written only by the reactor thread. A worker reads only the slot of a
   // connection it owns (kBusy), which the reactor never changes while it is kBusy. Fixed size,

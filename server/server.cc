@@ -19,17 +19,6 @@ namespace cork {
 
 namespace {
 
-bool open_root(const Config& config, UniqueFd& out, std::string& error) {
-  UniqueFd fd(::open(config.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) {
-    error = fmt::format("root {}: {}", config.root,
-                        errno == ENOTDIR ? "not a directory" : std::strerror(errno));
-    return false;
-  }
-  out = std::move(fd);
-  return true;
-}
-
 std::size_t worker_count(const Config& config) {
   if (config.threads > 0) return config.threads;
   const unsigned cpus = std::thread::hardware_concurrency();
@@ -39,27 +28,17 @@ std::size_t worker_count(const Config& config) {
 }  // namespace
 
 bool check_root(const Config& config, std::string& error) {
-  UniqueFd fd;
-  return open_root(config, fd, error);
+  return make_settings(config, error) != nullptr;
 }
 
-int run_server(const Config& config, Logger& log) {
+int run_server(const Config& config, Logger& log, ConfigSource source) {
   std::string error;
-  ServerContext context(log);
-  if (!open_root(config, context.root, error)) {
+  std::shared_ptr<const Settings> settings = make_settings(config, error);
+  if (!settings) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
   }
-  context.index = config.index;
-  context.limits.max_request_line = config.max_request_line;
-  context.limits.max_header_bytes = config.max_header_bytes;
-  context.limits.max_headers = config.max_headers;
-  context.header_timeout_ms = std::int64_t{config.header_timeout} * 1000;
-  context.keepalive_timeout_ms = std::int64_t{config.keepalive_timeout} * 1000;
-  context.max_ranges = config.max_ranges;
-  context.cache_control = config.cache_control;
-  context.precompressed = config.precompressed;
-  context.autoindex = config.autoindex;
+  ServerContext context(log, std::move(settings));
 
   UniqueFd listener;
   std::string bound;
@@ -71,6 +50,22 @@ int run_server(const Config& config, Logger& log) {
   options.threads = worker_count(config);
   options.queue_capacity = config.queue_capacity;
   options.max_connections = config.max_connections;
+  options.reload = [&context, &log, &config, source = std::move(source)](std::string& err) {
+    Config fresh;
+    if (!source || !source(fresh, err)) return false;
+    std::shared_ptr<const Settings> next = make_settings(fresh, err);
+    if (!next) return false;
+    if (!log.reconfigure(fresh, err)) return false;
+    if (fresh.host != config.host || fresh.port != config.port || fresh.threads != config.threads ||
+        fresh.queue_capacity != config.queue_capacity ||
+        fresh.max_connections != config.max_connections || fresh.backlog != config.backlog) {
+      log.log(LogLevel::kWarn,
+              "SIGHUP: host, port, threads, queue_capacity, max_connections "
+              "and backlog keep their values until a restart");
+    }
+    context.publish(std::move(next));
+    return true;
+  };
   Reactor reactor(context, std::move(listener), options);
   if (!reactor.init(error)) {
     fmt::print(stderr, "cork: {}\n", error);

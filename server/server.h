@@ -1,6 +1,7 @@
 // Server: turns a validated Config into a running reactor (root, listener, context, pool).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "server/config.h"
@@ -11,8 +12,14 @@ namespace cork {
 // Checks what --check checks beyond the syntax: the root is an existing directory.
 bool check_root(const Config& config, std::string& error);
 
+// Produces the configuration again for SIGHUP (re-reads the file, applies the command line);
+// false with `error` set when it is bad.
+using ConfigSource = std::function<bool(Config& config, std::string& error)>;
+
 // Runs the server until SIGINT/SIGTERM. Start-up failures return 1 after writing one line to
-// stderr; a clean shutdown returns 0.
-int run_server(const Config& config, Logger& log);
+// stderr; a clean shutdown returns 0. On SIGHUP, `source` gives the new configuration: root,
+// index, limits, timeouts, caching keys and log settings change for requests that follow;
+// host, port, threads, queue_capacity, max_connections and backlog need a restart.
+int run_server(const Config& config, Logger& log, ConfigSource source);
 
 }  // namespace cork

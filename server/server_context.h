@@ -1,37 +1,41 @@
-// What every connection needs to know about the server: the document root, limits, timeouts,
-// the logger, and whether the server is draining. Built once at start-up; read-only afterwards
-// except `draining`, which the reactor sets and workers read.
+// What every connection needs to know about the server: the current Settings (replaced on
+// SIGHUP), the logger, and whether the server is draining. Built once at start-up.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <string>
+#include <memory>
 
-#include "http/request_parser.h"
 #include "server/log.h"
-#include "server/unique_fd.h"
+#include "server/settings.h"
 
 namespace cork {
 
 // Neither copyable nor movable: connections keep a reference.
-struct ServerContext {
+class ServerContext {
+ public:
+  ServerContext(Logger& logger, std::shared_ptr<const Settings> settings)
+      : log(logger), settings_(std::move(settings)) {}
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;
-  ServerContext(Logger& logger) : log(logger) {}
 
-  UniqueFd root;  // O_PATH | O_DIRECTORY descriptor of the document root
-  std::string index = "index.html";
-  std::size_t max_ranges = 16;
-  std::string cache_control;  // empty = no Cache-Control field
-  bool precompressed = true;
-  bool autoindex = false;
-  ParserLimits limits;
-  std::int64_t header_timeout_ms = 10'000;
-  std::int64_t keepalive_timeout_ms = 15'000;
-  // A connection waiting to send that makes no progress for this long is closed.
-  std::int64_t send_timeout_ms = 60'000;
+  // Safe to call from any thread. Cheap: callers compare generation() first and load the
+  // (locked) shared_ptr only when it changed.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  std::shared_ptr<const Settings> settings() const { return settings_.load(); }
+  // Reactor thread only (on SIGHUP). Connections pick the new settings up between requests;
+  // the old ones live until the last connection using them lets go.
+  void publish(std::shared_ptr<const Settings> settings) {
+    settings_.store(std::move(settings));
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+
   Logger& log;
   std::atomic<bool> draining{false};  // set by the reactor on SIGTERM/SIGINT
+
+ private:
+  std::atomic<std::shared_ptr<const Settings>> settings_;
+  std::atomic<std::uint64_t> generation_{1};
 };
 
 }  // namespace cork

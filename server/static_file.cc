@@ -20,11 +20,23 @@ constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 
 std::atomic<bool> g_openat2_missing{false};  // set once if the kernel lacks openat2 (ENOSYS)
 
-int open_with_openat2(int root_fd, const std::string& rel, UniqueFd& out) {
+int open_with_openat2(int root_fd, const std::string& rel, SymlinkPolicy symlinks, UniqueFd& out) {
   open_how how{};
   how.flags = kOpenFlags;
-  // RESOLVE_BENEATH: ".." and symlinks may not leave root_fd (absolute symlinks are refused).
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  // RESOLVE_BENEATH: ".." and symlinks may not leave root_fd (absolute symlinks are refused);
+  // the kernel checks it while resolving, so a symlink swapped in meanwhile cannot escape.
+  switch (symlinks) {
+    case SymlinkPolicy::kInside:
+      how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+      break;
+    case SymlinkPolicy::kOff:
+      how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+      break;
+    case SymlinkPolicy::kOn:
+      // The operator trusts every symlink under the root; the path itself has no "..".
+      how.resolve = RESOLVE_NO_MAGICLINKS;
+      break;
+  }
   for (;;) {
     const long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);
     if (fd >= 0) {
@@ -37,7 +49,8 @@ int open_with_openat2(int root_fd, const std::string& rel, UniqueFd& out) {
 }
 
 // Fallback for kernels without openat2: walk the components with O_NOFOLLOW, so no symlink is
-// ever followed. The target was already normalized (no "." or ".." segments).
+// ever followed (kInside then behaves as kOff: stricter, never looser). The target was already
+// normalized (no "." or ".." segments).
 int open_by_walking(int root_fd, std::string_view rel, UniqueFd& out) {
   UniqueFd dir;
   int at = root_fd;
@@ -64,12 +77,22 @@ int open_by_walking(int root_fd, std::string_view rel, UniqueFd& out) {
 
 }  // namespace
 
-int open_beneath(int root_fd, std::string_view relative, UniqueFd& out) {
+int open_beneath(int root_fd, std::string_view relative, SymlinkPolicy symlinks, UniqueFd& out) {
   const std::string rel = relative.empty() ? std::string(".") : std::string(relative);
   if (!g_openat2_missing.load(std::memory_order_relaxed)) {
-    const int err = open_with_openat2(root_fd, rel, out);
+    const int err = open_with_openat2(root_fd, rel, symlinks, out);
     if (err != ENOSYS) return err;
     g_openat2_missing.store(true, std::memory_order_relaxed);
+  }
+  if (symlinks == SymlinkPolicy::kOn) {
+    for (;;) {
+      const int fd = ::openat(root_fd, rel.c_str(), kOpenFlags);
+      if (fd >= 0) {
+        out.reset(fd);
+        return 0;
+      }
+      if (errno != EINTR) return errno;
+    }
   }
   return open_by_walking(root_fd, rel, out);
 }
@@ -98,7 +121,8 @@ int status_for_errno(int err) {
 
 }  // namespace
 
-FileLookup lookup_file(int root_fd, const Target& target, std::string_view index) {
+FileLookup lookup_file(int root_fd, const Target& target, std::string_view index,
+                       SymlinkPolicy symlinks) {
   FileLookup result;
   std::string_view rel = target.path;
   while (!rel.empty() && rel.front() == '/')
@@ -108,7 +132,7 @@ FileLookup lookup_file(int root_fd, const Target& target, std::string_view index
     rel.remove_suffix(1);
 
   result.path = rel;
-  int err = open_beneath(root_fd, rel, result.file);
+  int err = open_beneath(root_fd, rel, symlinks, result.file);
   if (err != 0) {
     result.status = status_for_errno(err);
     return result;
@@ -127,7 +151,7 @@ FileLookup lookup_file(int root_fd, const Target& target, std::string_view index
       return result;
     }
     result.path = rel.empty() ? std::string(index) : std::string(rel) + "/" + std::string(index);
-    err = open_beneath(root_fd, result.path, result.file);
+    err = open_beneath(root_fd, result.path, symlinks, result.file);
     if (err != 0) {
       // A directory without an index is forbidden, not missing (the directory exists).
       result.status = (err == ENOENT) ? 403 : status_for_errno(err);
@@ -159,11 +183,11 @@ FileLookup lookup_file(int root_fd, const Target& target, std::string_view index
 }
 
 bool open_variant(int root_fd, std::string_view relative, std::string_view suffix,
-                  const struct stat& original, Variant& out) {
+                  const struct stat& original, SymlinkPolicy symlinks, Variant& out) {
   std::string path(relative);
   path += suffix;
   UniqueFd file;
-  if (open_beneath(root_fd, path, file) != 0) return false;
+  if (open_beneath(root_fd, path, symlinks, file) != 0) return false;
   struct stat info {};
   if (::fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
   // A stale sibling (older than the file it compresses) is never served.
@@ -176,9 +200,10 @@ bool open_variant(int root_fd, std::string_view relative, std::string_view suffi
   return true;
 }
 
-int read_directory(int root_fd, std::string_view relative, std::vector<ListingEntry>& out) {
+int read_directory(int root_fd, std::string_view relative, SymlinkPolicy symlinks,
+                   std::vector<ListingEntry>& out) {
   UniqueFd dir_fd;
-  if (const int err = open_beneath(root_fd, relative, dir_fd); err != 0) return err;
+  if (const int err = open_beneath(root_fd, relative, symlinks, dir_fd); err != 0) return err;
   // fdopendir takes ownership of the descriptor it is given: give it a duplicate so that
   // dir_fd stays the one owner of its own.
   const int dup_fd = ::fcntl(dir_fd.get(), F_DUPFD_CLOEXEC, 0);
@@ -206,7 +231,7 @@ int read_directory(int root_fd, std::string_view relative, std::vector<ListingEn
     if (S_ISLNK(info.st_mode)) {
       // Listed only as what it would serve: a target beneath the root.
       UniqueFd target;
-      if (open_beneath(root_fd, base + std::string(name), target) != 0) continue;
+      if (open_beneath(root_fd, base + std::string(name), symlinks, target) != 0) continue;
       if (::fstat(target.get(), &info) != 0) continue;
     }
     if (!S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode)) continue;

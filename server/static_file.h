@@ -11,6 +11,7 @@
 
 #include "http/directory_listing.h"
 #include "http/target_path.h"
+#include "server/config.h"
 #include "server/unique_fd.h"
 
 namespace cork {
@@ -35,20 +36,23 @@ struct Variant {
 // Opens `relative` + `suffix` beneath the root when it is a regular file whose modification time
 // is not older than `original`'s. False (and `out` untouched) otherwise.
 bool open_variant(int root_fd, std::string_view relative, std::string_view suffix,
-                  const struct stat& original, Variant& out);
+                  const struct stat& original, SymlinkPolicy symlinks, Variant& out);
 
 // Reads the entries of the directory `relative` beneath the root for a listing: regular files and
 // directories (symlinks only when they resolve beneath the root), without "." and "..".
 // Returns 0 or an errno value.
-int read_directory(int root_fd, std::string_view relative, std::vector<ListingEntry>& out);
+int read_directory(int root_fd, std::string_view relative, SymlinkPolicy symlinks,
+                   std::vector<ListingEntry>& out);
 
-// Opens `relative` (no leading '/', "" = the root itself) beneath `root_fd`. Returns 0 and sets
-// `out`, or an errno value (EXDEV/ELOOP when the path tries to leave the root).
-int open_beneath(int root_fd, std::string_view relative, UniqueFd& out);
+// Opens `relative` (no leading '/', "" = the root itself, never a ".." segment) beneath
+// `root_fd`, following symlinks as `symlinks` says. Returns 0 and sets `out`, or an errno value
+// (EXDEV/ELOOP when a symlink is refused).
+int open_beneath(int root_fd, std::string_view relative, SymlinkPolicy symlinks, UniqueFd& out);
 
 // Resolves a validated target (status 0) to a regular file: directories with a trailing '/'
 // serve `index`, directories without one get 301, missing files 404, directories without an
 // index, unreadable files, special files and symlinks out of the root 403.
-FileLookup lookup_file(int root_fd, const Target& target, std::string_view index);
+FileLookup lookup_file(int root_fd, const Target& target, std::string_view index,
+                       SymlinkPolicy symlinks);
 
 }  // namespace cork

@@ -42,8 +42,8 @@ class ConditionalTest : public ::testing::Test {
 
   std::string curl(const std::string& args) {
     int exit_status = -1;
-    auto out = run_command("curl -sS -o /dev/null -w '%{http_code}' " + args + " http://127.0.0.1:" +
-                               std::to_string(server_.port()) + "/f.txt",
+    auto out = run_command("curl -sS -o /dev/null -w '%{http_code}' " + args +
+                               " http://127.0.0.1:" + std::to_string(server_.port()) + "/f.txt",
                            exit_status);
     EXPECT_TRUE(out.has_value());
     EXPECT_EQ(exit_status, 0) << "curl failed";
@@ -113,9 +113,9 @@ TEST_F(ConditionalTest, IfModifiedSince) {
   EXPECT_EQ(get(std::string("If-Modified-Since: ") + kBefore + "\r\n").status, 200);
   EXPECT_EQ(get("If-Modified-Since: not a date\r\n").status, 200);  // ignored
   // If-None-Match takes precedence: a non-matching tag means 200 whatever the date says.
-  EXPECT_EQ(get(std::string("If-None-Match: \"nope\"\r\nIf-Modified-Since: ") + kAfter + "\r\n")
-                .status,
-            200);
+  EXPECT_EQ(
+      get(std::string("If-None-Match: \"nope\"\r\nIf-Modified-Since: ") + kAfter + "\r\n").status,
+      200);
 }
 
 TEST_F(ConditionalTest, IfMatchAndIfUnmodifiedSinceFailWith412) {

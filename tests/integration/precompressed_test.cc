@@ -24,9 +24,9 @@ class PrecompressedTest : public ::testing::Test {
     set_mtime(plain, 1'000'000'000);
     // A real gzip file made by gzip(1), so that curl --compressed can decode it.
     int exit_status = -1;
-    run_command("gzip -9 -c " + shell_quote(plain.string()) + " > " +
-                    shell_quote(plain.string() + ".gz"),
-                exit_status);
+    run_command(
+        "gzip -9 -c " + shell_quote(plain.string()) + " > " + shell_quote(plain.string() + ".gz"),
+        exit_status);
     ASSERT_EQ(exit_status, 0) << "gzip failed";
     gz_ = read_file(plain.string() + ".gz");
     server_.put("page.html.br", kFakeBr);
@@ -79,10 +79,10 @@ TEST_F(PrecompressedTest, IdentityStillVariesAndHasItsOwnETag) {
   EXPECT_NE(*identity.header("etag"), *br.header("etag"));
   EXPECT_NE(*gz.header("etag"), *br.header("etag"));
   // A conditional request validates the representation it would get.
-  EXPECT_EQ(get("/page.html", "Accept-Encoding: gzip\r\nIf-None-Match: " + *gz.header("etag") +
-                                  "\r\n")
-                .status,
-            304);
+  EXPECT_EQ(
+      get("/page.html", "Accept-Encoding: gzip\r\nIf-None-Match: " + *gz.header("etag") + "\r\n")
+          .status,
+      304);
   EXPECT_EQ(get("/page.html", "If-None-Match: " + *gz.header("etag") + "\r\n").status, 200);
 }
 

@@ -23,7 +23,8 @@ class RangeTest : public ::testing::Test {
     data_ = pseudo_random_bytes(kSize, 7);
     server_.put("data.bin", data_);
     server_.put("empty.txt", "");
-    set_mtime(server_.put("old.txt", "0123456789"), 1'000'000'000);  // Sun, 09 Sep 2001 01:46:40 GMT
+    set_mtime(server_.put("old.txt", "0123456789"),
+              1'000'000'000);  // Sun, 09 Sep 2001 01:46:40 GMT
     ASSERT_TRUE(server_.start());
   }
 
@@ -60,7 +61,8 @@ bool parse_multipart(const std::string& body, const std::string& boundary,
   if (body.compare(0, delimiter.size(), delimiter) != 0) return false;
   pos = delimiter.size();
   for (;;) {
-    if (body.compare(pos, 2, "--") == 0) return body.compare(pos + 2, std::string::npos, "\r\n") == 0;
+    if (body.compare(pos, 2, "--") == 0)
+      return body.compare(pos + 2, std::string::npos, "\r\n") == 0;
     if (body.compare(pos, 2, "\r\n") != 0) return false;
     pos += 2;
     Part part;
@@ -125,7 +127,8 @@ TEST_F(RangeTest, UnsatisfiableIs416WithTheLength) {
 TEST_F(RangeTest, InvalidOrTooManyRangesGetTheWholeFile) {
   for (const std::string range :
        {"bytes=5-1", "bytes=abc", "pages=0-1", "bytes=0-18446744073709551616", "bytes 0-1",
-        "bytes=0-0,1-1,2-2,3-3,4-4,5-5,6-6,7-7,8-8,9-9,10-10,11-11,12-12,13-13,14-14,15-15,16-16"}) {
+        "bytes=0-0,1-1,2-2,3-3,4-4,5-5,6-6,7-7,8-8,9-9,10-10,11-11,12-12,13-13,14-14,15-15,16-"
+        "16"}) {
     SCOPED_TRACE(range);
     HttpResponse r = get("/data.bin", "Range: " + range + "\r\n");
     EXPECT_EQ(r.status, 200);
@@ -152,7 +155,8 @@ TEST_F(RangeTest, SeveralRangesAreAMultipartBodyByteExact) {
   EXPECT_EQ(parts[1].body, data_.substr(10, 10));
   EXPECT_EQ(parts[2].content_range, "bytes 299997-299999/300000");
   EXPECT_EQ(parts[2].body, data_.substr(kSize - 3));
-  for (const Part& p : parts) EXPECT_EQ(p.content_type, "application/octet-stream");
+  for (const Part& p : parts)
+    EXPECT_EQ(p.content_type, "application/octet-stream");
 }
 
 TEST_F(RangeTest, OverlappingRangesAreCoalesced) {
@@ -181,11 +185,13 @@ TEST_F(RangeTest, IfRangeDecidesWhetherTheRangeIsHonoured) {
   EXPECT_EQ(get("/data.bin", "Range: bytes=0-9\r\nIf-Range: \"stale\"\r\n").status, 200);
   EXPECT_EQ(get("/data.bin", "Range: bytes=0-9\r\nIf-Range: W/" + etag + "\r\n").status, 200);
   // A date matches only exactly, and only when it is a strong validator (old enough).
-  HttpResponse r = get("/old.txt", "Range: bytes=2-3\r\nIf-Range: Sun, 09 Sep 2001 01:46:40 GMT\r\n");
+  HttpResponse r =
+      get("/old.txt", "Range: bytes=2-3\r\nIf-Range: Sun, 09 Sep 2001 01:46:40 GMT\r\n");
   EXPECT_EQ(r.status, 206);
   EXPECT_EQ(r.body, "23");
-  EXPECT_EQ(get("/old.txt", "Range: bytes=2-3\r\nIf-Range: Sun, 09 Sep 2001 01:46:41 GMT\r\n").status,
-            200);
+  EXPECT_EQ(
+      get("/old.txt", "Range: bytes=2-3\r\nIf-Range: Sun, 09 Sep 2001 01:46:41 GMT\r\n").status,
+      200);
   EXPECT_EQ(get("/old.txt", "Range: bytes=2-3\r\nIf-Range: yesterday\r\n").status, 200);
 }
 
@@ -205,16 +211,16 @@ TEST_F(RangeTest, RangesWorkOnAKeptAliveConnection) {
 TEST_F(RangeTest, CurlRangeOptions) {
   const std::filesystem::path out = server_.dir().path() / "curl-range.out";
   int exit_status = -1;
-  auto code = run_command("curl -sS -r 0-99 -o " + shell_quote(out.string()) +
-                              " -w '%{http_code}' " + url("/data.bin"),
-                          exit_status);
+  auto code = run_command(
+      "curl -sS -r 0-99 -o " + shell_quote(out.string()) + " -w '%{http_code}' " + url("/data.bin"),
+      exit_status);
   ASSERT_EQ(exit_status, 0);
   EXPECT_EQ(code, "206");
   EXPECT_EQ(read_file(out), data_.substr(0, 100));
 
-  auto type = run_command("curl -sS -r 0-0,10-19 -o /dev/null -w '%{http_code} %{content_type}' " +
-                              url("/data.bin"),
-                          exit_status);
+  auto type = run_command(
+      "curl -sS -r 0-0,10-19 -o /dev/null -w '%{http_code} %{content_type}' " + url("/data.bin"),
+      exit_status);
   ASSERT_EQ(exit_status, 0);
   EXPECT_EQ(type.value_or("").rfind("206 multipart/byteranges; boundary=", 0), 0u) << *type;
 }
@@ -223,9 +229,9 @@ TEST_F(RangeTest, CurlResumesAnInterruptedDownloadByteExact) {
   const std::filesystem::path out = server_.dir().path() / "resumed.bin";
   write_file(out, data_.substr(0, 123'457));  // what an interrupted download left behind
   int exit_status = -1;
-  auto code = run_command("curl -sS -C - -o " + shell_quote(out.string()) + " -w '%{http_code}' " +
-                              url("/data.bin"),
-                          exit_status);
+  auto code = run_command(
+      "curl -sS -C - -o " + shell_quote(out.string()) + " -w '%{http_code}' " + url("/data.bin"),
+      exit_status);
   ASSERT_EQ(exit_status, 0);
   EXPECT_EQ(code, "206");
   EXPECT_EQ(first_difference(data_, read_file(out)), "");

@@ -33,6 +33,8 @@ TEST(Config, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.max_header_bytes, 16384u);
   EXPECT_EQ(c.max_headers, 100u);
   EXPECT_EQ(c.max_ranges, 16u);
+  EXPECT_EQ(c.send_timeout, 60);
+  EXPECT_EQ(c.follow_symlinks, SymlinkPolicy::kInside);
   EXPECT_EQ(c.cache_control, "");
   EXPECT_TRUE(c.precompressed);
   EXPECT_FALSE(c.autoindex);
@@ -117,6 +119,16 @@ TEST(Config, CachingKeys) {
   EXPECT_EQ(c.cache_control, "public, max-age=60");
   EXPECT_FALSE(c.precompressed);
   EXPECT_TRUE(c.autoindex);
+  ASSERT_TRUE(
+      parse_config("[http]\nsend_timeout = 5\nfollow_symlinks = off\n", "cork.ini", c, error))
+      << error;
+  EXPECT_EQ(c.send_timeout, 5);
+  EXPECT_EQ(c.follow_symlinks, SymlinkPolicy::kOff);
+  ASSERT_TRUE(parse_config("[http]\nfollow_symlinks = on\n", "cork.ini", c, error)) << error;
+  EXPECT_EQ(c.follow_symlinks, SymlinkPolicy::kOn);
+  EXPECT_EQ(error_for("[http]\nfollow_symlinks = yes\n"),
+            "cork.ini:2: follow_symlinks must be inside, on or off, not 'yes'");
+  EXPECT_EQ(error_for("[http]\nsend_timeout = 0\n").rfind("cork.ini:2: send_timeout", 0), 0u);
   ASSERT_TRUE(parse_config("[http]\ncache_control =\n", "cork.ini", c, error)) << error;
   EXPECT_EQ(c.cache_control, "");
 }

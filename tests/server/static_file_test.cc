@@ -33,6 +33,9 @@ class StaticFileTest : public ::testing::Test {
     ASSERT_EQ(symlink("..", (root_ + "/up").c_str()), 0);
     ASSERT_EQ(symlink("loop2", (root_ + "/loop1").c_str()), 0);
     ASSERT_EQ(symlink("loop1", (root_ + "/loop2").c_str()), 0);
+    ASSERT_EQ(symlink("inside-link", (root_ + "/chain").c_str()),
+              0);  // chain -> inside-link -> a.txt
+    ASSERT_EQ(symlink("outside-link", (root_ + "/chain-out").c_str()), 0);  // chain -> outside
     ASSERT_EQ(mkfifo((root_ + "/fifo").c_str(), 0644), 0);
     root_fd_.reset(open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     ASSERT_TRUE(root_fd_);
@@ -42,13 +45,17 @@ class StaticFileTest : public ::testing::Test {
   static void write(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;
   }
-  FileLookup lookup(const std::string& path, const std::string& raw = "", bool query = false) {
+  FileLookup lookup(const std::string& path, const std::string& raw = "", bool query = false,
+                    SymlinkPolicy symlinks = SymlinkPolicy::kInside) {
     Target t;
     t.path = path;
     t.raw_path = raw.empty() ? path : raw;
     t.has_query = query;
     t.query = query ? "x=1" : "";
-    return lookup_file(root_fd_.get(), t, "index.html");
+    return lookup_file(root_fd_.get(), t, "index.html", symlinks);
+  }
+  int status(const std::string& path, SymlinkPolicy symlinks) {
+    return lookup(path, "", false, symlinks).status;
   }
 
   std::string base_, root_;
@@ -97,10 +104,87 @@ TEST_F(StaticFileTest, SpecialFilesAreNeverServedAndNeverBlock) {
 
 TEST_F(StaticFileTest, OpenBeneathRefusesDotDot) {
   UniqueFd out;
-  EXPECT_NE(open_beneath(root_fd_.get(), "../secret.txt", out), 0);
+  EXPECT_NE(open_beneath(root_fd_.get(), "../secret.txt", SymlinkPolicy::kInside, out), 0);
   EXPECT_FALSE(out);
-  EXPECT_EQ(open_beneath(root_fd_.get(), "a.txt", out), 0);
+  EXPECT_EQ(open_beneath(root_fd_.get(), "a.txt", SymlinkPolicy::kInside, out), 0);
   EXPECT_TRUE(out);
+}
+
+TEST_F(StaticFileTest, FollowSymlinksInsideFollowsOnlyTargetsBeneathTheRoot) {
+  const auto inside = SymlinkPolicy::kInside;
+  EXPECT_EQ(status("/inside-link", inside), 200);
+  EXPECT_EQ(status("/chain", inside), 200);
+  EXPECT_EQ(status("/outside-link", inside), 403);
+  EXPECT_EQ(status("/absolute-link", inside), 403);
+  EXPECT_EQ(status("/chain-out", inside), 403);
+  EXPECT_EQ(status("/up/secret.txt", inside), 403);
+  EXPECT_EQ(status("/loop1", inside), 403);
+}
+
+TEST_F(StaticFileTest, FollowSymlinksOffRefusesEverySymlink) {
+  const auto off = SymlinkPolicy::kOff;
+  EXPECT_EQ(status("/a.txt", off), 200);
+  EXPECT_EQ(status("/inside-link", off), 403);
+  EXPECT_EQ(status("/chain", off), 403);
+  EXPECT_EQ(status("/outside-link", off), 403);
+}
+
+TEST_F(StaticFileTest, FollowSymlinksOnFollowsEverySymlink) {
+  const auto on = SymlinkPolicy::kOn;
+  EXPECT_EQ(status("/inside-link", on), 200);
+  EXPECT_EQ(status("/outside-link", on), 200);
+  EXPECT_EQ(status("/absolute-link", on), 200);
+  EXPECT_EQ(status("/chain-out", on), 200);
+  EXPECT_EQ(status("/loop1", on), 403);
+}
+
+TEST_F(StaticFileTest, VariantsMustBeRegularAndNotOlder) {
+  write(root_ + "/v.txt", "plain");
+  write(root_ + "/v.txt.gz", "gz");
+  struct stat original {};
+  ASSERT_EQ(stat((root_ + "/v.txt").c_str(), &original), 0);
+  Variant v;
+  EXPECT_TRUE(open_variant(root_fd_.get(), "v.txt", ".gz", original, SymlinkPolicy::kInside, v));
+  EXPECT_TRUE(v.file);
+  EXPECT_FALSE(open_variant(root_fd_.get(), "v.txt", ".br", original, SymlinkPolicy::kInside, v));
+  // Older than the original: never served.
+  timespec times[2] = {{0, UTIME_OMIT}, {original.st_mtim.tv_sec - 10, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, (root_ + "/v.txt.gz").c_str(), times, 0), 0);
+  Variant stale;
+  EXPECT_FALSE(
+      open_variant(root_fd_.get(), "v.txt", ".gz", original, SymlinkPolicy::kInside, stale));
+  ASSERT_EQ(mkdir((root_ + "/d.txt.gz").c_str(), 0755), 0);
+  write(root_ + "/d.txt", "d");
+  ASSERT_EQ(stat((root_ + "/d.txt").c_str(), &original), 0);
+  Variant directory;
+  EXPECT_FALSE(
+      open_variant(root_fd_.get(), "d.txt", ".gz", original, SymlinkPolicy::kInside, directory));
+}
+
+TEST_F(StaticFileTest, ReadDirectoryListsWhatCouldBeServed) {
+  std::vector<ListingEntry> entries;
+  ASSERT_EQ(read_directory(root_fd_.get(), "", SymlinkPolicy::kInside, entries), 0);
+  auto has = [&](const std::string& name) {
+    for (const auto& e : entries) {
+      if (e.name == name) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("a.txt"));
+  EXPECT_TRUE(has("dir"));
+  EXPECT_TRUE(has("inside-link"));
+  EXPECT_FALSE(has("outside-link"));  // its target is outside the root
+  EXPECT_FALSE(has("fifo"));          // never served
+  EXPECT_FALSE(has("."));
+  EXPECT_FALSE(has(".."));
+  for (const auto& e : entries) {
+    if (e.name == "a.txt") {
+      EXPECT_EQ(e.size, 5u);
+    }
+    if (e.name == "dir") {
+      EXPECT_TRUE(e.is_directory);
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,43 @@
+// Settings: built from a validated Config; the root is opened here.
+#include "server/settings.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace cork {
+
+std::int64_t Settings::shortest_timeout_ms() const {
+  std::int64_t shortest = std::min(header_timeout_ms, send_timeout_ms);
+  if (keepalive_timeout_ms > 0) shortest = std::min(shortest, keepalive_timeout_ms);
+  return std::max<std::int64_t>(shortest, 1);
+}
+
+std::shared_ptr<const Settings> make_settings(const Config& config, std::string& error) {
+  auto settings = std::make_shared<Settings>();
+  settings->root.reset(::open(config.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!settings->root) {
+    error = fmt::format("root {}: {}", config.root,
+                        errno == ENOTDIR ? "not a directory" : std::strerror(errno));
+    return nullptr;
+  }
+  settings->index = config.index;
+  settings->symlinks = config.follow_symlinks;
+  settings->limits.max_request_line = config.max_request_line;
+  settings->limits.max_header_bytes = config.max_header_bytes;
+  settings->limits.max_headers = config.max_headers;
+  settings->header_timeout_ms = std::int64_t{config.header_timeout} * 1000;
+  settings->keepalive_timeout_ms = std::int64_t{config.keepalive_timeout} * 1000;
+  settings->send_timeout_ms = std::int64_t{config.send_timeout} * 1000;
+  settings->max_ranges = config.max_ranges;
+  settings->cache_control = config.cache_control;
+  settings->precompressed = config.precompressed;
+  settings->autoindex = config.autoindex;
+  return settings;
+}
+
+}  // namespace cork

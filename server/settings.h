@@ -1,0 +1,42 @@
+// Settings: the part of the configuration that a running server uses per request and that
+// SIGHUP may replace (root, index, limits, timeouts, caching switches). An immutable value once
+// published: the reactor builds a new one and publishes it through ServerContext; each
+// connection keeps the snapshot it took until it is between requests.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/request_parser.h"
+#include "server/config.h"
+#include "server/static_file.h"
+#include "server/unique_fd.h"
+
+namespace cork {
+
+// Move-only (owns the root directory descriptor); shared read-only through shared_ptr<const>.
+struct Settings {
+  UniqueFd root;  // O_PATH | O_DIRECTORY descriptor of the document root
+  std::string index = "index.html";
+  SymlinkPolicy symlinks = SymlinkPolicy::kInside;
+  ParserLimits limits;
+  std::int64_t header_timeout_ms = 10'000;
+  std::int64_t keepalive_timeout_ms = 15'000;  // 0 = no keep-alive
+  // A connection waiting to send that makes no progress for this long is closed.
+  std::int64_t send_timeout_ms = 60'000;
+  std::size_t max_ranges = 16;
+  std::string cache_control;  // empty = no Cache-Control field
+  bool precompressed = true;
+  bool autoindex = false;
+
+  // The shortest timeout: how often the reactor must look at a connection at the latest.
+  std::int64_t shortest_timeout_ms() const;
+};
+
+// Opens the root and copies the per-request keys of `config`. Null with `error` set ("root X:
+// not a directory") when the root cannot be opened.
+std::shared_ptr<const Settings> make_settings(const Config& config, std::string& error);
+
+}  // namespace cork

@@ -251,6 +251,12 @@ bool parse_command_line(int argc, const char* const* argv, CommandLine& out, std
       if (!take(out.root)) return false;
     } else if (arg == "--threads") {
       if (!take(out.threads)) return false;
+    } else if (arg == "--probe") {
+      if (!take(out.probe_url)) return false;
+      if (out.probe_url.empty()) {
+        error = "option --probe needs an http:// URL (see --help)";
+        return false;
+      }
     } else if (arg == "--check") {
       out.check = true;
     } else if (arg == "--version" || arg == "-v") {
@@ -282,12 +288,15 @@ bool apply_command_line(const CommandLine& cli, Config& config, std::string& err
 
 std::string_view usage_text() {
   return "usage: cork [-c FILE] [-p PORT] [-r ROOT] [--threads N] [--check] [--version] [--help]\n"
+         "       cork --probe URL\n"
          "\n"
          "  -c, --config FILE  read the INI configuration FILE (default: built-in defaults)\n"
          "  -p, --port PORT    listen on PORT (overrides [server] port; 0 = any free port)\n"
          "  -r, --root ROOT    serve files from ROOT (overrides [server] root)\n"
          "      --threads N    worker threads (overrides [server] threads; 0 = one per CPU)\n"
          "      --check        validate the configuration and exit\n"
+         "      --probe URL    GET an http:// URL (IPv4, [IPv6] or localhost) and exit 0 on a\n"
+         "                     2xx/3xx status within 3 s, else 1: a container health check\n"
          "      --version      print the version and exit\n"
          "      --help         print this help and exit\n";
 }

@@ -57,6 +57,7 @@ struct CommandLine {
   std::string port;         // empty = from the file
   std::string root;
   std::string threads;
+  std::string probe_url;  // --probe URL: health-check a running server and exit (server/probe.h)
   bool check = false;
   bool version = false;
   bool help = false;

@@ -10,6 +10,7 @@
 
 #include "server/config.h"
 #include "server/log.h"
+#include "server/probe.h"
 #include "server/server.h"
 #include "server/signals.h"
 
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
     fmt::print("cork {}\n", CORK_VERSION);
     return 0;
   }
+  // A health check of a running server (HEALTHCHECK, Kubernetes probes): no config is read.
+  if (!cli.probe_url.empty()) return run_probe(cli.probe_url);
   Config config;
   if (!cli.config_path.empty() && !load_config_file(cli.config_path, config, error)) {
     fmt::print(stderr, "{}\n", error);

@@ -189,5 +189,21 @@ TEST(CommandLine, RejectsBadOptionsAndValues) {
   EXPECT_EQ(error.rfind("-p: port", 0), 0u);
 }
 
+TEST(CommandLine, ProbeTakesAUrl) {
+  const char* argv[] = {"cork", "--probe", "http://127.0.0.1:8080/"};
+  CommandLine cli;
+  std::string error;
+  ASSERT_TRUE(parse_command_line(3, argv, cli, error)) << error;
+  EXPECT_EQ(cli.probe_url, "http://127.0.0.1:8080/");
+  const char* missing[] = {"cork", "--probe"};
+  CommandLine cli2;
+  EXPECT_FALSE(parse_command_line(2, missing, cli2, error));
+  const char* empty[] = {"cork", "--probe", ""};
+  CommandLine cli3;
+  EXPECT_FALSE(parse_command_line(3, empty, cli3, error));
+  EXPECT_NE(error.find("--probe"), std::string::npos);
+  EXPECT_NE(usage_text().find("--probe URL"), std::string_view::npos);
+}
+
 }  // namespace
 }  // namespace cork

@@ -1,6 +1,7 @@
 // HTTP dates: IMF-fixdate out, IMF-fixdate / RFC 850 / asctime in (RFC 9110 5.6.7).
 #include "http/http_date.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -92,6 +93,11 @@ std::optional<std::time_t> make_time(std::int64_t year, unsigned month, int day,
 }  // namespace
 
 std::string format_http_date(std::time_t t) {
+  // IMF-fixdate has exactly four year digits: clamp to 0000-01-01 .. 9999-12-31 23:59:59 rather
+  // than wrap the year (or, below year 0, emit non-digit bytes into a header).
+  constexpr std::time_t kFirst = -62167219200;  // 0000-01-01 00:00:00
+  constexpr std::time_t kLast = 253402300799;   // 9999-12-31 23:59:59
+  t = std::clamp(t, kFirst, kLast);
   std::int64_t days = t / 86400;
   std::int64_t rem = t % 86400;
   if (rem < 0) {

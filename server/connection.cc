@@ -131,6 +131,7 @@ void Connection::refresh_settings() {
 
 Connection::Next Connection::serve(std::int64_t now_ms) {
   bool responded = false;
+  now_ms_ = now_ms;
   if (state_ == State::kReading && parser_.idle()) refresh_settings();
   for (;;) {
     if (state_ == State::kSending) {
@@ -260,12 +261,12 @@ void Connection::plan_response() {
     plan_error(target.status, /*close=*/target.status == 400);
     return;
   }
-  FileLookup found =
-      lookup_file(settings_->root.get(), target, settings_->index, settings_->symlinks);
-  if (found.status == 200) {
-    plan_file(found);
+  FileCache::Result lookup = settings_->files->lookup(target, settings_->index, now_ms_);
+  if (lookup.file) {
+    plan_file(std::move(lookup.file));
     return;
   }
+  FileLookup& found = lookup.miss;
   if (found.status == 301) {
     const std::string_view page = status_page(301);
     ResponseHead response = base_head(301);
@@ -287,50 +288,36 @@ void Connection::plan_response() {
   plan_error(found.status, /*close=*/false);
 }
 
-void Connection::plan_file(FileLookup& found) {
+void Connection::plan_file(std::shared_ptr<const CachedFile> entry) {
   const RequestHead& request = parser_.head();
   const bool is_get = request.method == Method::kGet;
 
-  // The selected representation: the file itself, or a precompressed sibling the client accepts.
-  // Vary goes on every response for a file that has a sibling, whichever one is served
-  // (RFC 9110 12.5.5), so the siblings are looked for even when the client accepts neither.
-  UniqueFd* file = &found.file;
-  const struct stat* info = &found.info;
+  // The selected representation: the file itself, or a precompressed sibling the client
+  // accepts (br first). Vary goes on every response for a file that has a sibling, whichever
+  // one is served (RFC 9110 12.5.5).
+  const FileRepresentation* rep = &entry->identity;
   std::string_view encoding;
-  std::string_view variant_tag;
-  bool has_variants = false;
-  Variant variant;
-  if (settings_->precompressed) {
+  if (entry->has_variants()) {
     std::string accept;
     joined_field(request, "accept-encoding", accept);
-    static constexpr struct {
-      std::string_view suffix, coding, tag;
-    } kVariants[] = {{".br", "br", "br"}, {".gz", "gzip", "gz"}};
-    for (const auto& v : kVariants) {
-      Variant candidate;
-      if (!open_variant(settings_->root.get(), found.path, v.suffix, found.info,
-                        settings_->symlinks, candidate))
-        continue;
-      has_variants = true;
-      if (encoding.empty() && !accept.empty() && accepts_coding(accept, v.coding)) {
-        variant = std::move(candidate);
-        encoding = v.coding;
-        variant_tag = v.tag;
-        file = &variant.file;
-        info = &variant.info;
+    if (!accept.empty()) {
+      if (entry->br.file && accepts_coding(accept, "br")) {
+        rep = &entry->br;
+        encoding = "br";
+      } else if (entry->gz.file && accepts_coding(accept, "gzip")) {
+        rep = &entry->gz;
+        encoding = "gzip";
       }
     }
   }
 
-  const auto size = static_cast<std::uint64_t>(info->st_size);
-  const std::string etag = make_etag(info->st_mtime, size, variant_tag);
-  const Validators validators{etag, info->st_mtime, wall_seconds()};
-  const std::string_view content_type = mime_type_for(found.path);
+  const auto size = static_cast<std::uint64_t>(rep->info.st_size);
+  const Validators validators{rep->etag, rep->info.st_mtime, wall_seconds()};
 
   ResponseHead response = base_head(200);
-  response.last_modified = info->st_mtime;
-  response.etag = etag;
-  response.vary = has_variants ? "Accept-Encoding" : "";
+  response.last_modified = rep->info.st_mtime;
+  response.etag = rep->etag;
+  response.vary = entry->has_variants() ? "Accept-Encoding" : "";
   response.cache_control = settings_->cache_control;
 
   switch (evaluate_preconditions(request, validators)) {
@@ -362,15 +349,21 @@ void Connection::plan_file(FileLookup& found) {
     return;
   }
   if (ranges.kind == RangeDecision::Kind::kFull) {
-    response.content_type = content_type;
+    response.content_type = entry->content_type;
     response.content_length = size;
     emit_head(response);
-    if (is_get && size > 0) add_file_piece({}, 0, size);
+    if (is_get && size > 0) {
+      if (rep->in_memory) {
+        out_.append(rep->body);  // head and body leave in one send()
+      } else {
+        add_file_piece({}, 0, size);
+      }
+    }
   } else if (ranges.ranges.size() == 1) {
     const ByteRange& r = ranges.ranges.front();
     content_range = fmt::format("bytes {}-{}/{}", r.first, r.last, size);
     response.status = 206;
-    response.content_type = content_type;
+    response.content_type = entry->content_type;
     response.content_length = r.length();
     response.content_range = content_range;
     emit_head(response);
@@ -380,7 +373,8 @@ void Connection::plan_file(FileLookup& found) {
     // Content-Type and Content-Range; the exact length is known before the first byte is sent.
     thread_local std::mt19937_64 random{std::random_device{}()};
     const std::string boundary = make_boundary(random());
-    MultipartBody body = build_multipart_byteranges(ranges.ranges, size, content_type, boundary);
+    MultipartBody body =
+        build_multipart_byteranges(ranges.ranges, size, entry->content_type, boundary);
     const std::string multipart_type = multipart_content_type(boundary);
     response.status = 206;
     response.content_type = multipart_type;
@@ -394,7 +388,10 @@ void Connection::plan_file(FileLookup& found) {
       add_file_piece(std::move(body.tail), 0, 0);
     }
   }
-  if (is_get) file_ = std::move(*file);
+  if (!pieces_.empty()) {
+    file_fd_ = rep->file.get();
+    file_entry_ = std::move(entry);  // keeps file_fd_ open until the response is sent
+  }
 }
 
 void Connection::plan_listing(std::string_view directory, std::string_view url_path) {
@@ -465,7 +462,8 @@ void Connection::emit_head(const ResponseHead& head) {
   head_bytes_ = buffer.size();
   status_ = head.status;
   body_bytes_ = 0;
-  file_.reset();
+  file_entry_.reset();
+  file_fd_ = -1;
   pieces_.clear();
   piece_ = 0;
   piece_pos_ = 0;
@@ -512,7 +510,7 @@ Connection::SendResult Connection::send_response() {
     if (r != SendResult::kDone) return r;
     while (file_remaining_ > 0) {
       const std::size_t chunk = static_cast<std::size_t>(std::min(file_remaining_, kSendfileChunk));
-      const ssize_t n = ::sendfile(fd, file_.get(), &file_offset_, chunk);
+      const ssize_t n = ::sendfile(fd, file_fd_, &file_offset_, chunk);
       if (n > 0) {
         const auto sent = static_cast<std::uint64_t>(n);
         file_remaining_ -= sent;
@@ -548,7 +546,8 @@ void Connection::finish_response() {
   log_access();
   response_planned_ = false;
   response_done_ = true;
-  file_.reset();
+  file_entry_.reset();
+  file_fd_ = -1;
   pieces_.clear();
   out_.clear();
   out_pos_ = 0;

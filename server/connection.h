@@ -32,6 +32,7 @@
 
 #include "http/request_parser.h"
 #include "http/response_head.h"
+#include "server/file_cache.h"
 #include "server/server_context.h"
 #include "server/static_file.h"
 #include "server/unique_fd.h"
@@ -88,7 +89,7 @@ class Connection {
   void refresh_settings();
   bool handle_event(RequestParser::Result result);
   void plan_response();
-  void plan_file(FileLookup& found);
+  void plan_file(std::shared_ptr<const CachedFile> entry);
   void plan_listing(std::string_view directory, std::string_view url_path);
   void plan_error(int status, bool close, std::string_view content_range = {});
   void send_continue();
@@ -111,6 +112,7 @@ class Connection {
   // --- Owner only.
   std::shared_ptr<const Settings> settings_;  // the snapshot this connection serves with
   std::uint64_t settings_generation_ = 0;
+  std::int64_t now_ms_ = 0;  // monotonic time of the current serve() call
   State state_ = State::kReading;
   RequestParser parser_;
   std::string input_;                    // received bytes not yet consumed by the parser
@@ -120,7 +122,8 @@ class Connection {
 
   // The response being sent: out_ (the head, and an in-memory body such as an error page), then
   // the body pieces in order. A piece is some bytes from memory (a multipart part head) followed
-  // by a range of file_ sent with sendfile(); a plain 200 is one piece with no bytes.
+  // by a range of the file sent with sendfile(); a plain 200 is one piece with no bytes. A
+  // small file served whole is appended to out_ instead (one send()).
   struct BodyPiece {
     std::string bytes;
     off_t offset = 0;
@@ -128,7 +131,10 @@ class Connection {
   };
   std::string out_;
   std::size_t out_pos_ = 0;
-  UniqueFd file_;
+  // The file the pieces come from: borrowed from the cache entry, which stays alive (and so the
+  // descriptor open) until the response is finished.
+  std::shared_ptr<const CachedFile> file_entry_;
+  int file_fd_ = -1;
   std::vector<BodyPiece> pieces_;  // keeps its capacity across requests
   std::size_t piece_ = 0;          // the piece being sent
   std::size_t piece_pos_ = 0;      // bytes of pieces_[piece_].bytes already sent

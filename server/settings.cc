@@ -11,6 +11,11 @@
 
 namespace cork {
 
+namespace {
+// Hot files of a static site; a miss only costs the open it would have cost anyway.
+constexpr std::size_t kFileCacheEntries = 4096;
+}  // namespace
+
 std::int64_t Settings::shortest_timeout_ms() const {
   std::int64_t shortest = std::min(header_timeout_ms, send_timeout_ms);
   if (keepalive_timeout_ms > 0) shortest = std::min(shortest, keepalive_timeout_ms);
@@ -37,6 +42,8 @@ std::shared_ptr<const Settings> make_settings(const Config& config, std::string&
   settings->cache_control = config.cache_control;
   settings->precompressed = config.precompressed;
   settings->autoindex = config.autoindex;
+  settings->files = std::make_unique<FileCache>(settings->root.get(), settings->symlinks,
+                                                settings->precompressed, kFileCacheEntries);
   return settings;
 }
 

@@ -11,6 +11,7 @@
 
 #include "http/request_parser.h"
 #include "server/config.h"
+#include "server/file_cache.h"
 #include "server/static_file.h"
 #include "server/unique_fd.h"
 
@@ -30,6 +31,8 @@ struct Settings {
   std::string cache_control;  // empty = no Cache-Control field
   bool precompressed = true;
   bool autoindex = false;
+  // Open files of this root; internally synchronized, so usable through a const Settings.
+  std::unique_ptr<FileCache> files;
 
   // The shortest timeout: how often the reactor must look at a connection at the latest.
   std::int64_t shortest_timeout_ms() const;

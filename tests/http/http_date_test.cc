@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,25 @@ TEST(FormatHttpDate, KnownInstants) {
     EXPECT_EQ(s, k.imf);
     EXPECT_EQ(s.size(), kHttpDateLength);
   }
+}
+
+TEST(FormatHttpDate, BeforeTheEpoch) {
+  // A file's mtime can precede 1970 (ext4 goes back to 1901); Last-Modified must still be right.
+  EXPECT_EQ(format_http_date(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
+  EXPECT_EQ(format_http_date(-6 * 86400), "Fri, 26 Dec 1969 00:00:00 GMT");
+  EXPECT_EQ(format_http_date(-2147483648), "Fri, 13 Dec 1901 20:45:52 GMT");  // -2^31
+  EXPECT_EQ(format_http_date(-62167219200), "Sat, 01 Jan 0000 00:00:00 GMT");
+}
+
+TEST(FormatHttpDate, ClampsInstantsWithoutAFourDigitYear) {
+  // IMF-fixdate has exactly four year digits. Outside years 0000..9999 the output is clamped to
+  // the nearest representable instant: never a wrapped year, never a non-digit byte in a header.
+  EXPECT_EQ(format_http_date(253402300800), "Fri, 31 Dec 9999 23:59:59 GMT");
+  EXPECT_EQ(format_http_date(std::numeric_limits<std::time_t>::max()),
+            "Fri, 31 Dec 9999 23:59:59 GMT");
+  EXPECT_EQ(format_http_date(-62167219201), "Sat, 01 Jan 0000 00:00:00 GMT");
+  EXPECT_EQ(format_http_date(std::numeric_limits<std::time_t>::min()),
+            "Sat, 01 Jan 0000 00:00:00 GMT");
 }
 
 TEST(FormatHttpDate, EveryWeekdayAndMonth) {

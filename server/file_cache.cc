@@ -1,0 +1,131 @@
+// FileCache: build entries through lookup_file(), serve them while one fstatat() says the path
+// still names the same file.
+#include "server/file_cache.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
+
+#include "http/entity_tag.h"
+#include "http/mime_types.h"
+
+namespace cork {
+
+namespace {
+
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+// Reads a small file whole (pread: the shared descriptor's position is never used).
+void load_small(FileRepresentation& rep) {
+  const auto size = static_cast<std::size_t>(rep.info.st_size);
+  if (size > FileCache::kSmallFileLimit) return;
+  rep.body.resize(size);
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n =
+        ::pread(rep.file.get(), rep.body.data() + done, size - done, static_cast<off_t>(done));
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    // Shrunk meanwhile or unreadable: serve it with sendfile, which notices truncation.
+    rep.body.clear();
+    return;
+  }
+  rep.in_memory = true;
+}
+
+void finish(FileRepresentation& rep, std::string_view variant) {
+  rep.etag = make_etag(rep.info.st_mtime, static_cast<std::uint64_t>(rep.info.st_size), variant);
+  load_small(rep);
+}
+
+}  // namespace
+
+FileCache::FileCache(int root_fd, SymlinkPolicy symlinks, bool precompressed,
+                     std::size_t max_entries)
+    : root_fd_(root_fd),
+      symlinks_(symlinks),
+      precompressed_(precompressed),
+      max_per_shard_(max_entries / kShards + 1) {}
+
+std::shared_ptr<const CachedFile> FileCache::build(FileLookup& found, std::int64_t now_ms) const {
+  auto entry = std::make_shared<CachedFile>();
+  entry->path = found.path;
+  entry->content_type = mime_type_for(found.path);
+  entry->identity.file = std::move(found.file);
+  entry->identity.info = found.info;
+  finish(entry->identity, {});
+  if (precompressed_) {
+    Variant v;
+    if (open_variant(root_fd_, found.path, ".br", found.info, symlinks_, v)) {
+      entry->br.file = std::move(v.file);
+      entry->br.info = v.info;
+      finish(entry->br, "br");
+    }
+    Variant g;
+    if (open_variant(root_fd_, found.path, ".gz", found.info, symlinks_, g)) {
+      entry->gz.file = std::move(g.file);
+      entry->gz.info = g.info;
+      finish(entry->gz, "gz");
+    }
+  }
+  entry->built_ms = now_ms;
+  return entry;
+}
+
+bool FileCache::still_current(const CachedFile& entry, std::int64_t now_ms) const {
+  if (now_ms - entry.built_ms >= kRecheckMs) return false;
+  struct stat now {};
+  if (::fstatat(root_fd_, entry.path.c_str(), &now, 0) != 0) return false;
+  return same_file(now, entry.identity.info);
+}
+
+FileCache::Result FileCache::lookup(const Target& target, std::string_view index,
+                                    std::int64_t now_ms) {
+  Shard& shard = shards_[std::hash<std::string>{}(target.path) % kShards];
+  std::shared_ptr<const CachedFile> cached;
+  {
+    std::lock_guard lock(shard.mutex);
+    auto it = shard.entries.find(target.path);
+    if (it != shard.entries.end()) cached = it->second;
+  }
+  Result result;
+  if (cached && still_current(*cached, now_ms)) {
+    result.file = std::move(cached);
+    return result;
+  }
+  result.miss = lookup_file(root_fd_, target, index, symlinks_);
+  if (result.miss.status != 200) {
+    if (cached) {
+      std::lock_guard lock(shard.mutex);
+      shard.entries.erase(target.path);
+    }
+    return result;
+  }
+  result.file = build(result.miss, now_ms);
+  std::lock_guard lock(shard.mutex);
+  if (shard.entries.size() >= max_per_shard_ && !shard.entries.count(target.path)) {
+    // Full: drop an arbitrary entry (connections sending it keep their reference).
+    shard.entries.erase(shard.entries.begin());
+  }
+  shard.entries[target.path] = result.file;
+  return result;
+}
+
+std::size_t FileCache::size() const {
+  std::size_t total = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    total += shard.entries.size();
+  }
+  return total;
+}
+
+}  // namespace cork

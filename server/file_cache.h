@@ -1,0 +1,96 @@
+// FileCache: the open-file cache. Maps a resolved request path to an open descriptor, its stat,
+// its ETag, its precompressed siblings and, for small files, its bytes, so that a hit costs one
+// stat() instead of open + fstat + sibling probes + close, and a small file goes out with the
+// head in one send().
+//
+// Freshness: every hit stats the path again (one fstatat) and rebuilds the entry when the
+// inode, size or mtime changed, so an edited file is never served stale. Siblings (.br/.gz)
+// and index resolution are re-checked when an entry is older than kRecheckMs (1 s).
+// Safety: an entry is only ever built by lookup_file()/open_variant() (the symlink policy and
+// RESOLVE_BENEATH apply); a hit serves the descriptor opened then, and only while the path
+// still names the same inode.
+//
+// Thread-safe: entries are immutable once built and shared (shared_ptr<const CachedFile>) with
+// the connections sending them; the map is split into shards, each with its own mutex. Several
+// connections may sendfile() from one descriptor at once: sendfile with an offset pointer never
+// moves the file position.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "http/target_path.h"
+#include "server/config.h"
+#include "server/static_file.h"
+#include "server/unique_fd.h"
+
+namespace cork {
+
+// One representation of a file: the file itself or a precompressed sibling. Move-only.
+struct FileRepresentation {
+  UniqueFd file;
+  struct stat info {};
+  std::string etag;
+  std::string body;  // the whole content when it is small (see FileCache::kSmallFileLimit)
+  bool in_memory = false;
+};
+
+// Immutable once published by the cache.
+struct CachedFile {
+  std::string path;  // relative to the root, after index resolution ("dir/index.html")
+  std::string_view content_type;
+  FileRepresentation identity;
+  FileRepresentation br;  // present when br.file is open
+  FileRepresentation gz;
+  bool has_variants() const { return static_cast<bool>(br.file) || static_cast<bool>(gz.file); }
+  std::int64_t built_ms = 0;
+};
+
+// Neither copyable nor movable (mutexes); owned by Settings, one per root.
+class FileCache {
+ public:
+  // Files up to this size are also kept in memory and sent with the head in one send().
+  // Measured with tests/bench: below ~16 KiB one send() beats cork + send + sendfile + uncork;
+  // above it the copy into the socket costs more than it saves.
+  static constexpr std::size_t kSmallFileLimit = 16 * 1024;
+  static constexpr std::int64_t kRecheckMs = 1000;
+
+  FileCache(int root_fd, SymlinkPolicy symlinks, bool precompressed, std::size_t max_entries);
+  FileCache(const FileCache&) = delete;
+  FileCache& operator=(const FileCache&) = delete;
+
+  // For a validated target: the file (status 200, `file` set) or why not (`miss`: 301, 403,
+  // 404, ... exactly as lookup_file says). Safe to call from any thread.
+  struct Result {
+    std::shared_ptr<const CachedFile> file;
+    FileLookup miss;
+  };
+  Result lookup(const Target& target, std::string_view index, std::int64_t now_ms);
+
+  std::size_t size() const;  // entries, for tests and metrics
+
+ private:
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, std::shared_ptr<const CachedFile>> entries;
+  };
+  static constexpr std::size_t kShards = 16;
+
+  std::shared_ptr<const CachedFile> build(FileLookup& found, std::int64_t now_ms) const;
+  bool still_current(const CachedFile& entry, std::int64_t now_ms) const;
+
+  const int root_fd_;  // borrowed from Settings, which owns both
+  const SymlinkPolicy symlinks_;
+  const bool precompressed_;
+  const std::size_t max_per_shard_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace cork

@@ -1,0 +1,154 @@
+// FileCache: hits, invalidation when a file changes, siblings, misses passed through, and that
+// a cached descriptor is only served while the path still names the same file.
+#include "server/file_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "http/target_path.h"
+
+namespace cork {
+namespace {
+
+class FileCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cork-cache-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    base_ = tmpl;
+    root_ = base_ + "/root";
+    ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
+    write("a.txt", "hello");
+    ASSERT_EQ(mkdir((root_ + "/dir").c_str(), 0755), 0);
+    write("dir/index.html", "<p>index</p>");
+    write("big.bin", std::string(FileCache::kSmallFileLimit + 1, 'x'));
+    root_fd_.reset(open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(root_fd_);
+  }
+  void TearDown() override { std::system(("rm -rf '" + base_ + "'").c_str()); }
+
+  void write(const std::string& rel, const std::string& text) {
+    std::ofstream(root_ + "/" + rel, std::ios::trunc) << text;
+  }
+  FileCache::Result get(FileCache& cache, const std::string& path, std::int64_t now = 0) {
+    return cache.lookup(resolve_target(path), "index.html", now);
+  }
+
+  std::string base_, root_;
+  UniqueFd root_fd_;
+};
+
+TEST_F(FileCacheTest, HitsReturnTheSameEntry) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  auto first = get(cache, "/a.txt");
+  ASSERT_TRUE(first.file);
+  EXPECT_TRUE(first.file->identity.in_memory);
+  EXPECT_EQ(first.file->identity.body, "hello");
+  EXPECT_EQ(first.file->content_type, "text/plain; charset=utf-8");
+  auto second = get(cache, "/a.txt", 10);
+  EXPECT_EQ(first.file.get(), second.file.get());
+  EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST_F(FileCacheTest, AChangedFileIsNeverServedStale) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  auto first = get(cache, "/a.txt");
+  ASSERT_TRUE(first.file);
+  write("a.txt", "changed!");  // another size
+  auto second = get(cache, "/a.txt", 1);
+  ASSERT_TRUE(second.file);
+  EXPECT_NE(first.file.get(), second.file.get());
+  EXPECT_EQ(second.file->identity.body, "changed!");
+  // Replaced by rename: a new inode.
+  std::ofstream(root_ + "/new.txt") << "renamed";
+  ASSERT_EQ(std::rename((root_ + "/new.txt").c_str(), (root_ + "/a.txt").c_str()), 0);
+  auto third = get(cache, "/a.txt", 2);
+  ASSERT_TRUE(third.file);
+  EXPECT_EQ(third.file->identity.body, "renamed");
+  // The entry a sender still holds keeps its own content.
+  EXPECT_EQ(second.file->identity.body, "changed!");
+}
+
+TEST_F(FileCacheTest, RemovedFileIsAMiss) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  ASSERT_TRUE(get(cache, "/a.txt").file);
+  ASSERT_EQ(unlink((root_ + "/a.txt").c_str()), 0);
+  auto r = get(cache, "/a.txt", 1);
+  EXPECT_FALSE(r.file);
+  EXPECT_EQ(r.miss.status, 404);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST_F(FileCacheTest, MissesCarryTheLookupStatus) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  EXPECT_EQ(get(cache, "/nope").miss.status, 404);
+  auto dir = get(cache, "/dir");
+  EXPECT_FALSE(dir.file);
+  EXPECT_EQ(dir.miss.status, 301);
+  auto index = get(cache, "/dir/");
+  ASSERT_TRUE(index.file);
+  EXPECT_EQ(index.file->path, "dir/index.html");
+  EXPECT_EQ(index.file->content_type, "text/html; charset=utf-8");
+}
+
+TEST_F(FileCacheTest, LargeFilesAreNotKeptInMemory) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  auto r = get(cache, "/big.bin");
+  ASSERT_TRUE(r.file);
+  EXPECT_FALSE(r.file->identity.in_memory);
+  EXPECT_TRUE(r.file->identity.body.empty());
+  EXPECT_TRUE(r.file->identity.file);
+}
+
+TEST_F(FileCacheTest, SiblingsAreRecheckedAfterTheRecheckInterval) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  auto r = get(cache, "/a.txt", 0);
+  ASSERT_TRUE(r.file);
+  EXPECT_FALSE(r.file->has_variants());
+  write("a.txt.gz", "gz");
+  EXPECT_FALSE(get(cache, "/a.txt", 1).file->has_variants());  // within the interval
+  auto later = get(cache, "/a.txt", FileCache::kRecheckMs + 1);
+  ASSERT_TRUE(later.file);
+  EXPECT_TRUE(later.file->has_variants());
+  EXPECT_TRUE(later.file->gz.file);
+  EXPECT_NE(later.file->gz.etag, later.file->identity.etag);
+}
+
+TEST_F(FileCacheTest, SiblingsAreIgnoredWhenPrecompressedIsOff) {
+  write("a.txt.gz", "gz");
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, false, 100);
+  auto r = get(cache, "/a.txt");
+  ASSERT_TRUE(r.file);
+  EXPECT_FALSE(r.file->has_variants());
+}
+
+TEST_F(FileCacheTest, ASymlinkSwappedInIsResolvedUnderThePolicy) {
+  std::ofstream(base_ + "/secret.txt") << "secret";
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  ASSERT_TRUE(get(cache, "/a.txt").file);
+  ASSERT_EQ(unlink((root_ + "/a.txt").c_str()), 0);
+  ASSERT_EQ(symlink((base_ + "/secret.txt").c_str(), (root_ + "/a.txt").c_str()), 0);
+  auto r = get(cache, "/a.txt", 1);
+  EXPECT_FALSE(r.file);
+  EXPECT_EQ(r.miss.status, 403);
+}
+
+TEST_F(FileCacheTest, StaysWithinItsSize) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 16);
+  for (int i = 0; i < 200; ++i) {
+    write("f" + std::to_string(i), "x");
+    ASSERT_TRUE(get(cache, "/f" + std::to_string(i)).file);
+  }
+  EXPECT_LE(cache.size(), 32u);
+}
+
+}  // namespace
+}  // namespace cork

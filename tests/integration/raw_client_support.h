@@ -84,6 +84,10 @@ class RawClient {
   ::testing::AssertionResult read_some(std::size_t max, std::string& out,
                                        std::chrono::milliseconds timeout = kIoTimeout);
 
+  // Bytes received but not yet returned: after a failed read_response(), what arrived of the
+  // head (or of the body, when `out.status` is set) before the failure.
+  std::size_t buffered() const { return buffer_.size(); }
+
   // Reads (and returns) everything until the peer closes or resets, or `timeout` passes.
   Drained read_until_close(std::chrono::milliseconds timeout = kIoTimeout);
 

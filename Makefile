@@ -41,3 +41,13 @@ check-format:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# `make bench`: cork against nginx, lighttpd and h2o on loopback (tests/bench/compare.py, about
+# 8 minutes; BENCH_SECONDS, BENCH_ROUNDS, BENCH_SERVERS, BENCH_SCENARIOS choose the runs); writes
+# tests/bench/results/latest.{md,png,json}. `make bench BENCH_ARGS=--syscalls`: syscalls per
+# request of cork and nginx under strace.
+.PHONY: bench
+bench: build
+	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3; }
+	python3 tests/bench/compare.py --cork $(BUILD_DIR)/cork $(BENCH_ARGS)

@@ -1,0 +1,1014 @@
+#!/usr/bin/env python3
+"""cork against nginx, lighttpd and h2o: static files over HTTP/1.1 on loopback, measured with wrk.
+
+    make bench                                  # builds cork (Release), then runs this
+    python3 tests/bench/compare.py [--cork PATH] [--syscalls]
+
+What it does (everything on 127.0.0.1, every process it starts is stopped by PID at the end, also
+on Ctrl-C, SIGTERM or failure):
+  * makes a temporary document root with 1k.bin, 64k.bin, 1m.bin and 100m.bin (deterministic
+    content), world-readable (nginx's workers run as an unprivileged user);
+  * installs what is missing with apt-get (nginx-light, lighttpd, h2o, wrk, gnuplot-nox, procps,
+    strace for --syscalls; through sudo when not root);
+  * writes comparable configurations: 2 workers/threads each, sendfile, no access log, keep-alive
+    without a practical request limit;
+  * checks that every server answers 200 with the right Content-Length and body for every file, and
+    stops with its log otherwise;
+  * runs each scenario (wrk -t2 --latency) in interleaved rounds (cork, nginx, lighttpd, h2o, cork,
+    ...), after a short unrecorded warm-up per server and scenario;
+  * reports per scenario and server the medians of req/s, transfer rate and p99 latency, the socket
+    errors and non-2xx/3xx responses summed over the rounds, the server's CPU time per request, and
+    its memory (RSS summed over all its processes) while and right after the 1000-connection runs;
+    then cork/peer ratios;
+  * writes tests/bench/results/latest.md (+ latest.json with every run) and latest.png (req/s per
+    scenario, normalised to nginx = 1.0), and prints the Markdown to stdout.
+
+--syscalls: instead, runs `strace -c -f` attached to each server (cork and nginx unless BENCH_SERVERS
+says otherwise) during a short wrk run (1 KiB, keep-alive, 64 connections) and prints the syscalls
+per request, also written to tests/bench/results/syscalls.md.
+
+Environment:
+  BENCH_SECONDS    seconds per recorded run (default 5; the 100 MiB scenario runs twice as long)
+  BENCH_ROUNDS     interleaved rounds (default 3)
+  BENCH_WARMUP     seconds of unrecorded warm-up per server and scenario (default 1; 0 = none)
+  BENCH_SERVERS    subset/order of: cork nginx lighttpd h2o (comma or space separated)
+  BENCH_SCENARIOS  subset of the scenario names below (comma or space separated)
+  BENCH_PORT       first of four consecutive loopback ports (default 18180)
+  BENCH_OUT        output folder (default tests/bench/results)
+  BENCH_SYSCALL_SECONDS  length of the --syscalls run (default 5)
+  CORK             the cork binary (default build/cork; built with `make build` when missing)
+
+The load generator shares the 2 cores with the server under test, as in any single-machine
+benchmark: absolute numbers are those of this box, the ratios are what to compare.
+"""
+
+import argparse
+import datetime
+import hashlib
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+
+SERVERS = ["cork", "nginx", "lighttpd", "h2o"]
+
+FILES = [("1k.bin", 1024), ("64k.bin", 64 * 1024), ("1m.bin", 1024 * 1024),
+         ("100m.bin", 100 * 1024 * 1024)]
+
+# name, file, connections, extra wrk arguments, duration factor, description
+SCENARIOS = [
+    ("1k-ka-64", "1k.bin", 64, [], 1, "1 KiB, keep-alive, 64 conns"),
+    ("1k-close-32", "1k.bin", 32, ["-H", "Connection: close"], 1, "1 KiB, Connection: close, 32 conns"),
+    ("1k-ka-1000", "1k.bin", 1000, [], 1, "1 KiB, keep-alive, 1000 conns"),
+    ("64k-ka-16", "64k.bin", 16, [], 1, "64 KiB, keep-alive, 16 conns"),
+    ("1m-ka-16", "1m.bin", 16, [], 1, "1 MiB, keep-alive, 16 conns"),
+    ("100m-ka-4", "100m.bin", 4, [], 2, "100 MiB, keep-alive, 4 conns"),
+]
+MEMORY_SCENARIO = "1k-ka-1000"
+
+# wrk prints one JSON line from its `done` hook: exact counters instead of rounded text.
+WRK_LUA = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"bytes":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,' ..
+    '"timeout":%d,"status":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\n',
+    summary.requests, summary.bytes, summary.duration, e.connect, e.read, e.write, e.timeout,
+    e.status, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.mean, latency.max))
+end
+"""
+
+APT_PACKAGES = {"nginx": "nginx-light", "lighttpd": "lighttpd", "h2o": "h2o", "wrk": "wrk",
+                "gnuplot": "gnuplot-nox", "ps": "procps", "strace": "strace"}
+BINARIES = {"nginx": "/usr/sbin/nginx", "lighttpd": "/usr/sbin/lighttpd", "h2o": "/usr/bin/h2o"}
+
+
+def log(msg=""):
+    print(msg, flush=True)
+
+
+def die(msg):
+    raise SystemExit(f"bench: {msg}")
+
+
+def env_list(name, default, allowed):
+    raw = os.environ.get(name, "").replace(",", " ").split()
+    if not raw:
+        return list(default)
+    for item in raw:
+        if item not in allowed:
+            die(f"{name}: unknown '{item}' (choose from {', '.join(allowed)})")
+    return raw
+
+
+def env_num(name, default, kind=float):
+    try:
+        value = kind(os.environ.get(name, default))
+    except ValueError:
+        die(f"{name} must be a number")
+    if value < 0:
+        die(f"{name} must not be negative")
+    return value
+
+
+# ---------------------------------------------------------------- processes and /proc
+
+def process_tree(root_pid):
+    """root_pid and all its descendants (nginx master + workers, lighttpd master + workers)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def rss_kib(pids):
+    """(RSS, PSS) in KiB summed over pids. PSS shares pages fairly between master and workers."""
+    rss = pss = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            pass
+    return rss, pss
+
+
+def rss_breakdown(pids):
+    """'name RSS' per process, e.g. 'nginx 12.1, nginx 8.0, nginx 8.0' (MiB)."""
+    parts = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        parts.append(f"{comm} {rss_kib([pid])[0] / 1024:.1f}")
+    return ", ".join(parts)
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (all threads)
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / CLK_TCK
+
+
+def cpu_busy_seconds():
+    """Busy CPU time of the whole machine (all cores) from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / CLK_TCK  # minus idle and iowait
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+class Server:
+    def __init__(self, name, port, argv, logfile, version):
+        self.name, self.port, self.argv, self.logfile, self.version = name, port, argv, logfile, version
+        self.proc = None
+        self.crashed = None  # description once it died
+
+    def start(self):
+        out = open(self.logfile, "ab")
+        # Own session: Ctrl-C reaches only this script, which then stops the servers itself.
+        self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        out.close()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def pids(self):
+        return process_tree(self.proc.pid) if self.alive() else []
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.logfile, errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        if not self.alive():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=12)
+        except subprocess.TimeoutExpired:
+            for pid in reversed(self.pids()):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self.proc.wait(timeout=5)
+
+
+# ---------------------------------------------------------------- set-up
+
+def ensure_packages(servers, syscalls):
+    need = ["wrk", "ps"] + [s for s in servers if s != "cork"] + (["strace"] if syscalls else ["gnuplot"])
+    missing = [APT_PACKAGES[t] for t in need
+               if not shutil.which(t) and not os.path.exists(BINARIES.get(t, "/nonexistent"))]
+    if not missing:
+        return
+    log(f"installing: {' '.join(missing)}")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing,
+                   check=True, env=env)
+
+
+def ensure_cork(path):
+    if path is None:
+        path = os.path.join(REPO, "build", "cork")
+        if not os.access(path, os.X_OK):
+            log("building cork (make build)")
+            subprocess.run(["make", "-C", REPO, "build"], check=True)
+    if not os.access(path, os.X_OK):
+        die(f"no cork binary at {path}")
+    cache = os.path.join(os.path.dirname(os.path.abspath(path)), "CMakeCache.txt")
+    build_type = "?"
+    if os.path.exists(cache):
+        with open(cache) as f:
+            m = re.search(r"^CMAKE_BUILD_TYPE:STRING=(.*)$", f.read(), re.M)
+            build_type = m.group(1) if m else "?"
+    if build_type != "Release":
+        log(f"warning: {path} is a '{build_type}' build, not Release")
+    return os.path.abspath(path), build_type
+
+
+def make_root(root):
+    os.makedirs(root)
+    digests = {}
+    for name, size in FILES:
+        data = random.Random(f"cork-bench-{name}").randbytes(size)
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(data)
+        os.chmod(os.path.join(root, name), 0o644)
+        digests[name] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def version_of(argv, pattern):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        text = out.stdout + out.stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    m = re.search(pattern, text)
+    return m.group(1) if m else text.strip().splitlines()[0] if text.strip() else "?"
+
+
+def configure(name, port, work, root, cork_bin):
+    d = os.path.join(work, name)
+    os.makedirs(d)
+    os.chmod(d, 0o755)
+    logfile = os.path.join(d, "server.log")
+    if name == "cork":
+        conf = os.path.join(d, "cork.ini")
+        with open(conf, "w") as f:
+            f.write(f"[server]\nhost = 127.0.0.1\nport = {port}\nroot = {root}\nthreads = 2\n"
+                    "[log]\naccess_log = off\nlevel = warn\n")
+        version = version_of([cork_bin, "--version"], r"cork (\S+)")
+        return Server(name, port, [cork_bin, "-c", conf], logfile, version)
+    if name == "nginx":
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""worker_processes 2;
+worker_rlimit_nofile {NOFILE};
+daemon off;
+master_process on;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections {NOFILE // 2}; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  open_file_cache max=1000 inactive=60s;
+  keepalive_requests 100000000;
+  keepalive_timeout 65s;
+  types {{ application/octet-stream bin; }}
+  default_type application/octet-stream;
+  client_body_temp_path {d}/tmp;
+  server {{
+    listen 127.0.0.1:{port} backlog=4096;
+    root {root};
+  }}
+}}
+""")
+        version = version_of([BINARIES["nginx"], "-v"], r"nginx/(\S+)")
+        return Server(name, port, [BINARIES["nginx"], "-c", conf, "-p", d, "-e", f"{d}/error.log"],
+                      logfile, version)
+    if name == "lighttpd":
+        conf = os.path.join(d, "lighttpd.conf")
+        with open(conf, "w") as f:
+            # No mod_accesslog loaded: no access log. lighttpd is single-threaded; two worker
+            # processes use the two cores like the others' two workers/threads.
+            f.write(f"""server.modules = ()
+server.document-root = "{root}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.max-worker = 2
+server.max-fds = {NOFILE}
+server.max-connections = {NOFILE // 2 - 64}
+server.listen-backlog = 4096
+server.max-keep-alive-requests = 65535
+server.max-keep-alive-idle = 65
+server.errorlog = "{d}/error.log"
+server.network-backend = "sendfile"
+mimetype.assign = (".bin" => "application/octet-stream")
+""")
+        version = version_of([BINARIES["lighttpd"], "-v"], r"lighttpd/(\S+)")
+        return Server(name, port, [BINARIES["lighttpd"], "-D", "-f", conf], logfile, version)
+    if name == "h2o":
+        conf = os.path.join(d, "h2o.conf")
+        user = "user: root\n" if os.geteuid() == 0 else ""
+        with open(conf, "w") as f:
+            # No access-log directive: no access log.
+            f.write(f"""{user}num-threads: 2
+max-connections: {NOFILE // 2}
+error-log: {d}/error.log
+pid-file: {d}/h2o.pid
+listen:
+  host: 127.0.0.1
+  port: {port}
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: {root}
+""")
+        version = version_of([BINARIES["h2o"], "-v"], r"h2o version (\S+)")
+        return Server(name, port, [BINARIES["h2o"], "-c", conf], logfile, version)
+    raise ValueError(name)
+
+
+def wait_ready(server, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not server.alive():
+            die(f"{server.name} exited at start-up (status {server.proc.returncode}); its log:\n"
+                f"{server.log_tail()}{extra_logs(server)}")
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    die(f"{server.name} does not accept connections on port {server.port}; its log:\n"
+        f"{server.log_tail()}{extra_logs(server)}")
+
+
+def extra_logs(server):
+    path = os.path.join(os.path.dirname(server.logfile), "error.log")
+    if os.path.exists(path):
+        with open(path, errors="replace") as f:
+            return f"--- {path}:\n" + "".join(f.readlines()[-30:])
+    return ""
+
+
+def verify(server, digests):
+    """Every file: 200, the right Content-Length, the right bytes; then a keep-alive second GET."""
+    for name, size in FILES:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            for attempt in range(2):  # the second request checks that keep-alive works
+                conn.request("GET", f"/{name}")
+                resp = conn.getresponse()
+                body = resp.read()
+                length = resp.getheader("Content-Length")
+                if resp.status != 200 or length != str(size) or len(body) != size:
+                    die(f"{server.name}: GET /{name} -> {resp.status}, Content-Length {length}, "
+                        f"{len(body)} bytes (expected 200, {size})\n{server.log_tail()}"
+                        f"{extra_logs(server)}")
+                if hashlib.sha256(body).hexdigest() != digests[name]:
+                    die(f"{server.name}: GET /{name}: body differs from the file")
+                if resp.will_close:
+                    die(f"{server.name}: GET /{name} closed a keep-alive connection")
+        except (OSError, http.client.HTTPException) as e:
+            die(f"{server.name}: GET /{name} failed: {e!r}\n{server.log_tail()}{extra_logs(server)}")
+        finally:
+            conn.close()
+
+
+# ---------------------------------------------------------------- running wrk
+
+class Runner:
+    def __init__(self, lua_path, timeout_s):
+        self.lua_path = lua_path
+        self.timeout_s = timeout_s
+        self.current = None
+
+    def wrk(self, server, scenario, seconds, sample=None):
+        """Runs wrk against server; sample(), if given, is called about every 0.25 s."""
+        _, path, conns, extra, _, _ = scenario
+        argv = ["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", f"--timeout={self.timeout_s}s",
+                "--latency", "-s", self.lua_path] + extra + [f"http://127.0.0.1:{server.port}/{path}"]
+        pids = server.pids()
+        cpu0 = cpu_seconds(pids)
+        busy0 = cpu_busy_seconds()
+        kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.time()
+        self.current = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True)
+        try:
+            if sample:
+                while self.current.poll() is None:
+                    sample()
+                    time.sleep(0.25)
+            out, _ = self.current.communicate(timeout=seconds + self.timeout_s + 30)
+        finally:
+            if self.current.poll() is None:
+                self.current.kill()
+                self.current.wait()
+        rc = self.current.returncode
+        self.current = None
+        cpu = cpu_seconds(server.pids() or pids) - cpu0
+        kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wrk_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
+        wall = time.time() - t0
+        # CPU that neither the server nor wrk used: other work on the machine, in cores.
+        other = max(0.0, cpu_busy_seconds() - busy0 - cpu - wrk_cpu) / wall
+        m = re.search(r"^WRKJSON (\{.*\})$", out, re.M)
+        if rc != 0 or not m:
+            return {"error": f"wrk exited {rc}: {out.strip()[-400:]}"}
+        r = json.loads(m.group(1))
+        secs = r["duration_us"] / 1e6
+        r["rps"] = r["requests"] / secs if secs else 0.0
+        r["mbps"] = r["bytes"] / secs / 2**20 if secs else 0.0
+        r["socket_errors"] = r["connect"] + r["read"] + r["write"] + r["timeout"]
+        r["server_cpu_s"] = cpu
+        r["cpu_us_per_req"] = cpu / r["requests"] * 1e6 if r["requests"] else None
+        r["wall_s"] = wall
+        r["wrk_cpu_s"] = wrk_cpu
+        r["other_cores"] = other
+        return r
+
+
+# ---------------------------------------------------------------- reporting
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt_num(v, digits=0):
+    if v is None:
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def fmt_lat(us):
+    if us is None:
+        return "–"
+    if us >= 1e6:
+        return f"{us / 1e6:.2f} s"
+    if us >= 1e3:
+        return f"{us / 1e3:.2f} ms"
+    return f"{us:.0f} µs"
+
+
+def fmt_rate(mib):
+    if mib is None:
+        return "–"
+    return f"{mib / 1024:.2f} GiB/s" if mib >= 1024 else f"{mib:.1f} MiB/s"
+
+
+def summarize(runs, scenarios, servers):
+    summary = {}
+    for sc in scenarios:
+        for s in servers:
+            rs = [r for r in runs.get((sc[0], s), []) if "error" not in r]
+            errs = [r["error"] for r in runs.get((sc[0], s), []) if "error" in r]
+            summary[(sc[0], s)] = {
+                "rounds": len(rs),
+                "wrk_failures": errs,
+                "rps": median([r["rps"] for r in rs]),
+                "rps_all": [r["rps"] for r in rs],
+                "rps_spread": ((max(r["rps"] for r in rs) - min(r["rps"] for r in rs))
+                               / statistics.median(r["rps"] for r in rs)
+                               if rs and statistics.median(r["rps"] for r in rs) else None),
+                "other_cores": median([r["other_cores"] for r in rs]),
+                "mbps": median([r["mbps"] for r in rs]),
+                "p99_us": median([r["p99_us"] for r in rs]),
+                "p50_us": median([r["p50_us"] for r in rs]),
+                "cpu_us_per_req": median([r["cpu_us_per_req"] for r in rs]),
+                "connect": sum(r["connect"] for r in rs), "read": sum(r["read"] for r in rs),
+                "write": sum(r["write"] for r in rs), "timeout": sum(r["timeout"] for r in rs),
+                "socket_errors": sum(r["socket_errors"] for r in rs),
+                "non2xx": sum(r["status"] for r in rs),
+                "requests": sum(r["requests"] for r in rs),
+            }
+    return summary
+
+
+def render_markdown(meta, scenarios, servers, summary, memory, crashes, notes):
+    L = []
+    L.append("# cork benchmark: static files over HTTP/1.1 on loopback\n")
+    L.append(f"Generated by `make bench` (tests/bench/compare.py) on {meta['date']}.\n")
+    L.append("## Machine and versions\n")
+    L.append(f"- CPU: {meta['cpu']} — {meta['cores']} cores (online), "
+             f"{meta['mem_gib']:.0f} GiB RAM")
+    L.append(f"- Kernel: {meta['kernel']} ({meta['os']})")
+    for s in servers:
+        L.append(f"- {s}: {meta['versions'][s]}")
+    L.append(f"- wrk: {meta['wrk']}; cork build: {meta['cork_build']}")
+    L.append(f"- Other load (CPU used by neither the server nor wrk, in cores): median "
+             f"{meta['other_median']:.2f}, max {meta['other_max']:.2f} over the runs; load "
+             f"average (1 min) before the runs: median {meta['load_median']:.2f}, max "
+             f"{meta['load_max']:.2f}"
+             + (" — **other work was running on the machine: the numbers are noisy**"
+                if meta["other_median"] > 0.2 else ""))
+    L.append("")
+    L.append("## Method\n")
+    L.append(f"`wrk -t2 -cN -d{meta['seconds']}s --latency` (the 100 MiB scenario "
+             f"{meta['seconds'] * 2}s) against 127.0.0.1, {meta['rounds']} interleaved rounds "
+             f"({' → '.join(servers)} → …), after {meta['warmup']} s of unrecorded warm-up per "
+             "server and scenario. Medians over the rounds; socket errors (connect/read/write/"
+             "timeout) and non-2xx/3xx responses are summed over the rounds. wrk shares the "
+             f"{meta['cores']} cores with the server under test. Every server has 2 workers "
+             "(cork `threads = 2`, nginx `worker_processes 2`, lighttpd `server.max-worker = 2`, "
+             "h2o `num-threads: 2`), sendfile, no access log, keep-alive without a practical "
+             "request limit; nginx also `tcp_nopush on` and `open_file_cache max=1000 "
+             "inactive=60s`. CPU µs/req is the server's own user+system time (all its processes) "
+             "per request served. *spread* is half the range of req/s over the rounds, relative to "
+             "the median. *other load* is the CPU that neither the server nor wrk used during "
+             "the runs (other programs on the machine), in cores, median over the rounds: above "
+             "~0.2 the run competed for the 2 cores and its numbers are less trustworthy.\n")
+    L.append("## Results\n")
+    L.append("| scenario | server | req/s | spread | transfer | p50 | p99 | CPU µs/req | "
+             "socket errors (c/r/w/t) | non-2xx | req/s vs nginx | other load |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for sc in scenarios:
+        base = summary.get((sc[0], "nginx"), {}).get("rps")
+        for s in servers:
+            x = summary[(sc[0], s)]
+            rel = f"{x['rps'] / base:.2f}" if base and x["rps"] else "–"
+            errs = (f"{x['socket_errors']:,} ({x['connect']}/{x['read']}/{x['write']}/"
+                    f"{x['timeout']})")
+            if x["rounds"] == 0:
+                L.append(f"| {sc[5]} | {s} | no run | | | | | | | | | |")
+                continue
+            spread = f"±{x['rps_spread'] * 50:.0f}%" if x["rps_spread"] is not None else "–"
+            L.append(f"| {sc[5]} | {s} | {fmt_num(x['rps'])} | {spread} | {fmt_rate(x['mbps'])} | "
+                     f"{fmt_lat(x['p50_us'])} | {fmt_lat(x['p99_us'])} | "
+                     f"{fmt_num(x['cpu_us_per_req'], 1)} | {errs} | {x['non2xx']:,} | {rel} | "
+                     f"{x['other_cores']:.2f} |")
+    L.append("")
+    peers = [s for s in servers if s != "cork"]
+    if "cork" in servers and peers:
+        L.append("## cork / peer\n")
+        L.append("req/s ratio (above 1: cork serves more) and p99 latency, cork vs the peer.\n")
+        L.append("| scenario | " + " | ".join(f"req/s cork/{p} | p99 cork vs {p}" for p in peers) + " |")
+        L.append("|---|" + "---:|---:|" * len(peers))
+        for sc in scenarios:
+            c = summary[(sc[0], "cork")]
+            cells = []
+            for p in peers:
+                x = summary[(sc[0], p)]
+                ratio = f"{c['rps'] / x['rps']:.2f}" if c["rps"] and x["rps"] else "–"
+                cells.append(ratio)
+                cells.append(f"{fmt_lat(c['p99_us'])} vs {fmt_lat(x['p99_us'])}")
+            L.append(f"| {sc[5]} | " + " | ".join(cells) + " |")
+        L.append("")
+    if memory:
+        L.append("## Memory\n")
+        L.append("Resident memory summed over all of the server's processes (/proc/PID/status "
+                 "VmRSS; PSS from smaps_rollup counts pages shared between an nginx or lighttpd "
+                 "master and its workers once): idle after start-up, the peak sampled every 0.25 s "
+                 "during the 1 KiB 1000-connection runs, and right after those runs (largest over "
+                 "the rounds).\n")
+        L.append("| server | processes | RSS idle | RSS peak, 1000 conns | RSS right after | "
+                 "PSS right after | RSS per process right after (MiB) |")
+        L.append("|---|---:|---:|---:|---:|---:|---|")
+        for s in servers:
+            m = memory.get(s)
+            if not m:
+                continue
+
+            def mib(k):
+                return f"{k / 1024:.1f} MiB" if k is not None else "–"
+            L.append(f"| {s} | {m['processes']} | {mib(m['idle_rss'])} | {mib(m.get('peak_rss'))} | "
+                     f"{mib(m.get('after_rss'))} | {mib(m.get('after_pss'))} | "
+                     f"{m.get('breakdown', '')} |")
+        L.append("")
+    L.append("## Problems seen\n")
+    if crashes or notes:
+        for c in crashes:
+            L.append(f"- **{c}**")
+        for n in notes:
+            L.append(f"- {n}")
+    else:
+        L.append("- none: every server stayed up, and every run finished.")
+    L.append("")
+    L.append("![req/s normalised to nginx](latest.png)\n")
+    return "\n".join(L)
+
+
+def plot(path, scenarios, servers, summary, base_server, workdir):
+    """Grouped bars: req/s of each server per scenario, divided by base_server's."""
+    data = os.path.join(workdir, "plot.dat")
+    n = len(servers)
+    width = 0.8 / n
+    colors = {"cork": "#d62728", "nginx": "#2ca02c", "lighttpd": "#1f77b4", "h2o": "#ff7f0e"}
+    ymax = 1.0
+    with open(data, "w") as f:
+        for j, s in enumerate(servers):
+            f.write(f"# {s}\n")
+            for i, sc in enumerate(scenarios):
+                base = summary[(sc[0], base_server)]["rps"]
+                v = summary[(sc[0], s)]["rps"]
+                rel = v / base if base and v else 0.0
+                ymax = max(ymax, rel)
+                x = i + (j - (n - 1) / 2) * width
+                f.write(f"{x:.4f} {rel:.4f} {int(round(v or 0))}\n")
+            f.write("\n\n")
+    def xtic(sc):
+        base = summary[(sc[0], base_server)]["rps"]
+        return f"{sc[0]}\\n({base_server} {base:,.0f}/s)" if base else sc[0]
+    xtics = ", ".join(f'"{xtic(sc)}" {i}' for i, sc in enumerate(scenarios))
+    plots = []
+    for j, s in enumerate(servers):
+        plots.append(f"'{data}' index {j} using 1:2 with boxes lc rgb '{colors.get(s, '#777777')}' "
+                     f"title '{s}'")
+        plots.append(f"'{data}' index {j} using 1:2:(sprintf('%.2f', $2)) with labels "
+                     "offset 0,0.6 font ',8' notitle")
+    script = f"""set terminal pngcairo size 1200,600 font 'DejaVu Sans,10'
+set output '{path}'
+set title 'req/s per scenario, normalised to {base_server} = 1.0 (median of the rounds; wrk -t2, loopback, 2 cores)'
+set style fill solid 0.85 border -1
+set boxwidth {width * 0.95:.4f}
+set xtics ({xtics}) nomirror
+set xrange [-0.6:{len(scenarios) - 0.4}]
+set yrange [0:{ymax * 1.15:.3f}]
+set ylabel 'req/s relative to {base_server}'
+set grid ytics
+set key outside right top
+set arrow from -0.6,1 to {len(scenarios) - 0.4},1 nohead dt 2 lc rgb '#555555'
+plot {', '.join(plots)}
+"""
+    result = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if result.returncode != 0:
+        log(f"warning: gnuplot failed: {result.stderr.strip()}")
+        return False
+    return True
+
+
+def machine_meta(servers, server_objs, cork_build):
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) / 2**20
+    os_name = "Linux"
+    try:
+        with open("/etc/os-release") as f:
+            m = re.search(r'^PRETTY_NAME="?([^"\n]*)', f.read(), re.M)
+            os_name = m.group(1) if m else os_name
+    except OSError:
+        pass
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu, "cores": os.cpu_count(), "mem_gib": mem, "kernel": platform.release(),
+        "os": os_name,
+        "versions": {s: server_objs[s].version for s in servers},
+        "wrk": version_of(["wrk", "-v"], r"wrk (\S+)"),
+        "cork_build": cork_build,
+    }
+
+
+# ---------------------------------------------------------------- --syscalls
+
+def parse_strace_c(text):
+    calls = {}
+    for line in text.splitlines():
+        parts = line.split()
+        # % time  seconds  usecs/call  calls  [errors]  syscall
+        if len(parts) >= 5 and re.match(r"^[\d.]+$", parts[0]) and parts[-1] != "total":
+            try:
+                calls[parts[-1]] = int(parts[3])
+            except ValueError:
+                pass
+    return calls
+
+
+def syscalls_mode(servers, runner, seconds, out_dir):
+    scenario = SCENARIOS[0]
+    results = {}
+    for s in servers:
+        log(f"syscalls: {s}: warm-up")
+        runner.wrk(s_objs[s], scenario, 1)
+        pids = s_objs[s].pids()
+        tids = []
+        for pid in pids:
+            tids.extend(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+        out = os.path.join(WORK, f"strace-{s}.txt")
+        argv = ["strace", "-c", "-f", "-o", out]
+        for t in tids:
+            argv += ["-p", str(t)]
+        strace = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  start_new_session=True)
+        CHILDREN.append(strace)
+        time.sleep(1.0)  # let strace attach to every thread
+        log(f"syscalls: {s}: wrk -t2 -c64 -d{seconds}s under strace ({len(tids)} threads)")
+        r = runner.wrk(s_objs[s], scenario, seconds)
+        strace.send_signal(signal.SIGINT)
+        try:
+            strace.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            strace.kill()
+            strace.wait()
+        with open(out) as f:
+            text = f.read()
+        calls = parse_strace_c(text)
+        if "error" in r or not r["requests"]:
+            die(f"syscalls: {s}: wrk failed: {r.get('error')}")
+        results[s] = (r["requests"], r["rps"], calls, text)
+    lines = ["# Syscalls per request (strace -c -f, 1 KiB, keep-alive, wrk -t2 -c64, "
+             f"{seconds} s under strace)\n"]
+    allnames = sorted({n for _, _, c, _ in results.values() for n in c},
+                      key=lambda n: -max(results[s][2].get(n, 0) / results[s][0] for s in results))
+    lines.append("| syscall | " + " | ".join(servers) + " |")
+    lines.append("|---|" + "---:|" * len(servers))
+    lines.append("| **total per request** | " + " | ".join(
+        f"**{sum(results[s][2].values()) / results[s][0]:.2f}**" for s in servers) + " |")
+    for n in allnames:
+        row = [results[s][2].get(n, 0) / results[s][0] for s in servers]
+        if max(row) < 0.005:
+            continue
+        lines.append(f"| {n} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    lines.append("")
+    lines.append("Requests served under strace: " + ", ".join(
+        f"{s} {results[s][0]:,} ({results[s][1]:,.0f} req/s, slowed down by ptrace)"
+        for s in servers) + ".\n")
+    text = "\n".join(lines)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "syscalls.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+# ---------------------------------------------------------------- main
+
+NOFILE = 1024   # the descriptor limit the servers inherit (set in main)
+CHILDREN = []   # strace processes started by --syscalls
+WORK = None
+s_objs = {}
+
+
+def main():
+    global WORK
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cork", help="cork binary (default build/cork, built if missing)")
+    ap.add_argument("--syscalls", action="store_true",
+                    help="count syscalls per request under strace instead of benchmarking")
+    args = ap.parse_args()
+
+    servers = env_list("BENCH_SERVERS", ["cork", "nginx"] if args.syscalls else SERVERS, SERVERS)
+    names = [s[0] for s in SCENARIOS]
+    wanted = env_list("BENCH_SCENARIOS", names, names)
+    scenarios = [s for s in SCENARIOS if s[0] in wanted]
+    seconds = env_num("BENCH_SECONDS", 5, int) or 1
+    rounds = env_num("BENCH_ROUNDS", 3, int) or 1
+    warmup = env_num("BENCH_WARMUP", 1, int)
+    port0 = env_num("BENCH_PORT", 18180, int)
+    out_dir = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(HERE, "results")))
+
+    ensure_packages(servers, args.syscalls)
+    cork_path, cork_build = (ensure_cork(args.cork) if "cork" in servers else (None, "-"))
+
+    # Enough descriptors for wrk's and the servers' 1000+ connections (inherited by children).
+    global NOFILE
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (65536, max(hard, 65536)))
+    except (ValueError, OSError):  # no CAP_SYS_RESOURCE (a container): up to the hard limit
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    NOFILE = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if NOFILE < 2200:
+        die(f"the 1000-connection scenario needs more than {NOFILE} file descriptors (ulimit -n)")
+
+    WORK = tempfile.mkdtemp(prefix="cork-bench-")
+    os.chmod(WORK, 0o755)  # nginx's workers run as an unprivileged user and must read the root
+    root = os.path.join(WORK, "root")
+    log(f"bench: work folder {WORK}")
+    digests = make_root(root)
+    os.chmod(root, 0o755)
+    if cork_path:
+        # A private copy: another build may replace build/cork while the benchmark runs.
+        os.makedirs(os.path.join(WORK, "bin"))
+        shutil.copy2(cork_path, os.path.join(WORK, "bin", "cork"))
+        cork_path = os.path.join(WORK, "bin", "cork")
+
+    for i, s in enumerate(servers):
+        port = port0 + SERVERS.index(s)
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                die(f"port {port} for {s} is in use (set BENCH_PORT)")
+        s_objs[s] = configure(s, port, WORK, root, cork_path)
+    for s in servers:
+        s_objs[s].start()
+    for s in servers:
+        wait_ready(s_objs[s])
+        verify(s_objs[s], digests)
+        log(f"bench: {s} {s_objs[s].version} on 127.0.0.1:{s_objs[s].port}: 200 with the right "
+            "Content-Length and body for every file")
+
+    lua = os.path.join(WORK, "report.lua")
+    with open(lua, "w") as f:
+        f.write(WRK_LUA)
+    runner = Runner(lua, timeout_s=10)
+
+    if args.syscalls:
+        syscalls_mode(servers, runner, env_num("BENCH_SYSCALL_SECONDS", 5, int) or 1, out_dir)
+        return 0
+
+    memory = {}
+    for s in servers:
+        pids = s_objs[s].pids()
+        rss, _ = rss_kib(pids)
+        memory[s] = {"processes": len(pids), "idle_rss": rss}
+
+    runs, crashes, notes, loads = {}, [], [], []
+    total = sum(len(servers) * rounds for _ in scenarios)
+    est = sum((sc[4] * seconds * rounds + warmup) * len(servers) for sc in scenarios)
+    log(f"bench: {len(scenarios)} scenarios x {len(servers)} servers x {rounds} rounds, "
+        f"{seconds} s each (~{est / 60:.1f} min of load)")
+    done = 0
+    started = time.time()
+    for sc in scenarios:
+        name, _, conns, _, factor, desc = sc
+        log(f"\n== {desc} ({name})")
+        for s in servers:
+            if warmup and s_objs[s].alive():
+                runner.wrk(s_objs[s], sc, warmup)
+        for rnd in range(1, rounds + 1):
+            for s in servers:
+                srv = s_objs[s]
+                done += 1
+                if not srv.alive():
+                    if srv.crashed is None:
+                        srv.crashed = f"{s} died (exit status {srv.proc.returncode})"
+                    continue
+                loads.append(loadavg())
+                sample = None
+                if name == MEMORY_SCENARIO:
+                    mem = memory[s]
+
+                    def sample(srv=srv, mem=mem):
+                        rss, _ = rss_kib(srv.pids())
+                        mem["peak_rss"] = max(mem.get("peak_rss", 0), rss)
+                r = runner.wrk(srv, sc, seconds * factor, sample)
+                if name == MEMORY_SCENARIO and srv.alive():
+                    pids = srv.pids()
+                    rss, pss = rss_kib(pids)
+                    memory[s]["after_rss"] = max(memory[s].get("after_rss", 0), rss)
+                    memory[s]["after_pss"] = max(memory[s].get("after_pss", 0), pss)
+                    memory[s]["processes"] = len(pids)
+                    memory[s]["breakdown"] = rss_breakdown(pids)
+                r["round"] = rnd
+                runs.setdefault((name, s), []).append(r)
+                elapsed = time.time() - started
+                eta = elapsed / done * (total - done)
+                if "error" in r:
+                    line = f"wrk FAILED: {r['error']}"
+                    notes.append(f"{desc}, {s}, round {rnd}: {r['error']}")
+                else:
+                    line = (f"{r['rps']:>11,.0f} req/s {fmt_rate(r['mbps']):>12}  p99 "
+                            f"{fmt_lat(r['p99_us']):>9}  errors {r['socket_errors']}  "
+                            f"non-2xx {r['status']}  other load {r['other_cores']:.2f}")
+                log(f"[{done:>3}/{total}] round {rnd} {s:<8} {line}   (ETA {eta / 60:.1f} min)")
+                if not srv.alive():
+                    srv.crashed = (f"{s} DIED during {desc} round {rnd} (exit status "
+                                   f"{srv.proc.returncode}); last log lines: "
+                                   f"{srv.log_tail(10).strip()!r}")
+                    log(f"!!! {srv.crashed}")
+
+    for s in servers:
+        if s_objs[s].crashed:
+            crashes.append(s_objs[s].crashed)
+    summary = summarize(runs, scenarios, servers)
+    for sc in scenarios:
+        for s in servers:
+            x = summary[(sc[0], s)]
+            if x["socket_errors"] or x["non2xx"]:
+                notes.append(f"{sc[5]}, {s}: {x['socket_errors']:,} socket errors (connect "
+                             f"{x['connect']}, read {x['read']}, write {x['write']}, timeout "
+                             f"{x['timeout']}) and {x['non2xx']:,} non-2xx/3xx responses in "
+                             f"{x['requests']:,} requests over {x['rounds']} rounds")
+    # What cork (level = warn) wrote on its log during the runs.
+    if "cork" in servers:
+        tail = s_objs["cork"].log_tail(5).strip()
+        if tail:
+            with open(s_objs["cork"].logfile, errors="replace") as f:
+                count = sum(1 for _ in f)
+            notes.append(f"cork logged {count} line(s) at level warn or above; the last: "
+                         f"`{tail.splitlines()[-1][:300]}`")
+
+    meta = machine_meta(servers, s_objs, cork_build)
+    others = [r["other_cores"] for v in runs.values() for r in v if "other_cores" in r]
+    meta.update(other_median=statistics.median(others) if others else 0,
+                other_max=max(others) if others else 0)
+    meta.update(seconds=seconds, rounds=rounds, warmup=warmup,
+                load_min=min(loads) if loads else 0, load_max=max(loads) if loads else 0,
+                load_median=statistics.median(loads) if loads else 0)
+    md = render_markdown(meta, scenarios, servers, summary, memory, crashes, notes)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "latest.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(out_dir, "latest.json"), "w") as f:
+        json.dump({"meta": meta, "memory_kib": memory,
+                   "runs": [dict(r, scenario=k[0], server=k[1]) for k, v in runs.items() for r in v]},
+                  f, indent=1)
+    base = "nginx" if "nginx" in servers else servers[0]
+    plotted = plot(os.path.join(out_dir, "latest.png"), scenarios, servers, summary, base, WORK)
+    print()
+    print(md)
+    log(f"bench: wrote {out_dir}/latest.md, latest.json" + (", latest.png" if plotted else ""))
+    return 1 if crashes else 0
+
+
+def cleanup():
+    for p in CHILDREN:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    for s in s_objs.values():
+        try:
+            s.stop()
+        except Exception as e:  # keep stopping the others
+            log(f"bench: stopping {s.name}: {e!r}")
+    if WORK and os.environ.get("BENCH_KEEP") != "1":
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+def on_signal(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        log("\nbench: interrupted; stopping the servers")
+        status = 130
+    finally:
+        cleanup()
+    sys.exit(status)

@@ -62,6 +62,22 @@ class BlockingQueue {
     return item;
   }
 
+  // Blocks until an item is available, then moves every queued item to the end of `out`
+  // (batching for a single consumer). False once the queue is closed and empty.
+  // Safe to call from any thread.
+  bool pop_all(std::deque<T>& out) {
+    {
+      std::unique_lock lock(mutex_);
+      not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
+      if (items_.empty()) return false;
+      for (T& item : items_)
+        out.push_back(std::move(item));
+      items_.clear();
+    }
+    not_full_.notify_all();
+    return true;
+  }
+
   // Wakes every waiter. Idempotent. Safe to call from any thread.
   void close() {
     {

@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 #include <ini.h>
 
+#include "server/address_filter.h"
+
 namespace cork {
 
 namespace {
@@ -92,6 +94,29 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
       return set_number(value, 1, 10'000'000, c.max_connections, error, "max_connections");
     }
     if (key == "backlog") return set_number(value, 1, 65535, c.backlog, error, "backlog");
+    if (key == "status_path") {
+      bool ok =
+          value.empty() || (value.front() == '/' && value.find('?') == std::string_view::npos);
+      for (unsigned char ch : value)
+        ok = ok && ch > 0x20 && ch < 0x7f;
+      if (!ok) {
+        error =
+            fmt::format("status_path must be empty or a path starting with '/', not '{}'", value);
+        return false;
+      }
+      c.status_path = value;
+      return true;
+    }
+    if (key == "status_allow") {
+      AddressFilter filter;
+      std::string why;
+      if (!AddressFilter::parse(value, filter, why)) {
+        error = fmt::format("status_allow: {}", why);
+        return false;
+      }
+      c.status_allow = value;
+      return true;
+    }
   } else if (section == "http") {
     if (key == "index") {
       if (value.empty() || value.find('/') != std::string_view::npos || value == "." ||

@@ -24,6 +24,8 @@ struct Config {
   std::size_t queue_capacity = 4096;
   std::size_t max_connections = 10000;
   int backlog = 1024;
+  std::string status_path;   // empty = no status page; else e.g. "/.cork/status"
+  std::string status_allow;  // networks allowed to see it; empty = loopback only
   // [http]
   std::string index = "index.html";
   int keepalive_timeout = 15;  // seconds; 0 disables keep-alive

@@ -26,6 +26,7 @@
 #include "http/status.h"
 #include "http/target_path.h"
 #include "server/clock.h"
+#include "server/metrics.h"
 #include "server/static_file.h"
 
 namespace cork {
@@ -155,6 +156,7 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
     // Answer what is already buffered (pipelined requests) before reading more. A request
     // whose head just completed needs one more feed, even with no bytes, to reach its end.
     if (input_pos_ < input_.size() || parser_.in_body()) {
+      if (request_started_ms_ == 0) request_started_ms_ = now_ms;  // a pipelined request
       const auto result = parser_.feed(std::string_view(input_).substr(input_pos_));
       input_pos_ += result.consumed;
       if (input_pos_ == input_.size()) {
@@ -256,12 +258,26 @@ void Connection::plan_response() {
     plan_error(405, /*close=*/false);
     return;
   }
+  if (!settings_->status_path.empty()) {
+    const std::string_view path = std::string_view(head.target).substr(0, head.target.find('?'));
+    if (path == settings_->status_path) {
+      // Never looked up in the document root, whoever asks.
+      if (settings_->status_allow.allows(peer_)) {
+        plan_status_page();
+      } else {
+        plan_error(404, /*close=*/false);
+      }
+      return;
+    }
+  }
   const Target target = resolve_target(head.target);
   if (target.status != 0) {
     plan_error(target.status, /*close=*/target.status == 400);
     return;
   }
   FileCache::Result lookup = settings_->files->lookup(target, settings_->index, now_ms_);
+  (lookup.hit ? context_.metrics.file_cache_hits : context_.metrics.file_cache_misses)
+      .fetch_add(1, std::memory_order_relaxed);
   if (lookup.file) {
     plan_file(std::move(lookup.file));
     return;
@@ -419,6 +435,21 @@ void Connection::plan_listing(std::string_view directory, std::string_view url_p
   if (request.method == Method::kGet) out_.append(body);
 }
 
+std::int64_t Connection::request_elapsed_ms() const {
+  return request_started_ms_ > 0 && now_ms_ >= request_started_ms_ ? now_ms_ - request_started_ms_
+                                                                   : 0;
+}
+
+void Connection::plan_status_page() {
+  const std::string page = render_metrics(context_.metrics, context_.gauges());
+  ResponseHead response = base_head(200);
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.content_length = page.size();
+  response.cache_control = "no-store";
+  emit_head(response);
+  if (parser_.head().method == Method::kGet) out_.append(page);
+}
+
 void Connection::plan_error(int status, bool close, std::string_view content_range) {
   // A refused request whose client waits for 100 Continue gets the final response without it
   // (RFC 9110 10.1.1), and the connection closes instead of reading a body that may never come.
@@ -469,6 +500,8 @@ void Connection::emit_head(const ResponseHead& head) {
   piece_pos_ = 0;
   file_offset_ = 0;
   file_remaining_ = 0;
+  if (!response_planned_)
+    context_.metrics.connections_active.fetch_add(1, std::memory_order_relaxed);
   response_planned_ = true;
 }
 
@@ -544,6 +577,10 @@ Connection::SendResult Connection::send_response() {
 
 void Connection::finish_response() {
   log_access();
+  const std::uint64_t inline_body = out_pos_ > head_bytes_ ? out_pos_ - head_bytes_ : 0;
+  context_.metrics.count_response(status_, head_bytes_ + inline_body + body_bytes_,
+                                  request_elapsed_ms() * 1000);
+  context_.metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
   response_planned_ = false;
   response_done_ = true;
   file_entry_.reset();
@@ -555,7 +592,7 @@ void Connection::finish_response() {
 }
 
 void Connection::log_access() {
-  if (!context_.log.access_enabled() || !response_planned_) return;
+  if (!context_.access_log.enabled() || !response_planned_) return;
   const RequestHead& head = parser_.head();
   const std::uint64_t inline_body = out_pos_ > head_bytes_ ? out_pos_ - head_bytes_ : 0;
   thread_local fmt::memory_buffer line;
@@ -569,8 +606,10 @@ void Connection::log_access() {
   append_escaped(line, head.header("referer").value_or(""));
   line.append(std::string_view("\" \""));
   append_escaped(line, head.header("user-agent").value_or(""));
-  line.append(std::string_view("\"\n"));
-  context_.log.write_access(std::string_view(line.data(), line.size()));
+  // The combined format plus the request's duration in seconds (nginx's $request_time).
+  const std::int64_t elapsed_ms = request_elapsed_ms();
+  fmt::format_to(std::back_inserter(line), "\" {}.{:03}\n", elapsed_ms / 1000, elapsed_ms % 1000);
+  context_.access_log.submit(std::string(line.data(), line.size()));
 }
 
 void Connection::prepare_close() {
@@ -578,6 +617,7 @@ void Connection::prepare_close() {
   if (fd < 0) return;
   if (response_planned_) {
     log_access();  // an unfinished response (client gone, timeout, shutdown)
+    context_.metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
     response_planned_ = false;
     return;
   }

@@ -93,6 +93,8 @@ class Connection {
   void plan_listing(std::string_view directory, std::string_view url_path);
   void plan_error(int status, bool close, std::string_view content_range = {});
   void send_continue();
+  void plan_status_page();
+  std::int64_t request_elapsed_ms() const;
   // A head with the fields every response carries (status, Date, Connection).
   ResponseHead base_head(int status) const;
   // Formats `head` into out_ and resets the send position; the body pieces are set after it.

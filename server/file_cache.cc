@@ -99,6 +99,7 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
   Result result;
   if (cached && still_current(*cached, now_ms)) {
     result.file = std::move(cached);
+    result.hit = true;
     return result;
   }
   result.miss = lookup_file(root_fd_, target, index, symlinks_);

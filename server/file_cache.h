@@ -71,6 +71,7 @@ class FileCache {
   struct Result {
     std::shared_ptr<const CachedFile> file;
     FileLookup miss;
+    bool hit = false;  // served from the cache (for the metrics)
   };
   Result lookup(const Target& target, std::string_view index, std::int64_t now_ms);
 

@@ -83,6 +83,16 @@ bool Reactor::init(std::string& error) {
     slots = std::min<std::size_t>(slots, limit.rlim_cur);
   }
   table_.resize(slots);
+  const auto started = monotonic_ms();
+  context_.gauges = [this, started] {
+    MetricsGauges g;
+    g.queue_depth = queue_.size();
+    g.queue_capacity = queue_.capacity();
+    g.workers = options_.threads;
+    g.dropped_log_lines = context_.access_log.dropped();
+    g.uptime_seconds = static_cast<double>(monotonic_ms() - started) / 1000.0;
+    return g;
+  };
   return true;
 }
 
@@ -174,6 +184,7 @@ void Reactor::accept_all(std::int64_t now_ms) {
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      context_.metrics.accept_errors.fetch_add(1, std::memory_order_relaxed);
       // EMFILE, ENFILE, ENOBUFS, ENOMEM: keep serving the connections we have, stop accepting
       // briefly (the listener is level-triggered and would otherwise spin), log at most 1/s.
       if (now_ms - last_accept_error_log_ms_ >= 1000) {
@@ -211,10 +222,12 @@ void Reactor::accept_all(std::int64_t now_ms) {
     table_[static_cast<std::size_t>(fd)] = std::move(connection);
     highest_fd_ = std::max(highest_fd_, fd);
     ++live_;
+    context_.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
 void Reactor::reject_with_503(int fd) {
+  context_.metrics.rejected_503.fetch_add(1, std::memory_order_relaxed);
   // Overload: a complete 503 and close (RFC 9110 15.6.4). Best effort, never blocks: the socket
   // is non-blocking and the answer is far smaller than any socket buffer. Input that already
   // arrived is read first so that closing does not reset the connection before the answer.
@@ -266,6 +279,13 @@ void Reactor::serve(ConnHandle handle) {
   // The reactor never destroys a kBusy connection, so this slot is stable while we own it.
   Connection& c = *table_[static_cast<std::size_t>(handle.fd())];
   assert(c.handle() == handle);
+  struct BusyWorker {  // the status page's busy_workers gauge, for the whole call
+    std::atomic<std::int64_t>& gauge;
+    explicit BusyWorker(std::atomic<std::int64_t>& g) : gauge(g) {
+      gauge.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~BusyWorker() { gauge.fetch_sub(1, std::memory_order_relaxed); }
+  } busy(context_.metrics.busy_workers);
   for (;;) {
     const Connection::Next next = c.serve(monotonic_ms());
     if (next == Connection::Next::kClose) break;
@@ -322,6 +342,7 @@ void Reactor::close(Connection& connection) {
   // UniqueFd, which also removes it from the epoll set.
   table_[static_cast<std::size_t>(connection.fd())].reset();
   --live_;
+  context_.metrics.connections_open.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Reactor::expire_timers(std::int64_t now_ms) {

@@ -19,6 +19,9 @@ namespace cork {
 
 namespace {
 
+// Lines the access log may hold before workers start dropping them (a few MiB at most).
+constexpr std::size_t kAccessLogQueueLines = 16384;
+
 std::size_t worker_count(const Config& config) {
   if (config.threads > 0) return config.threads;
   const unsigned cpus = std::thread::hardware_concurrency();
@@ -38,7 +41,10 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
   }
-  ServerContext context(log, std::move(settings));
+  // Declared before the context and so destroyed after the reactor: its destructor writes
+  // every queued line before the process exits.
+  AccessLog access_log(log, kAccessLogQueueLines);
+  ServerContext context(log, access_log, std::move(settings));
 
   UniqueFd listener;
   std::string bound;
@@ -73,7 +79,9 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
   }
   log.log(LogLevel::kInfo, "cork {} serving {} with {} worker threads; listening on {}",
           CORK_VERSION, config.root, options.threads, bound);
-  return reactor.run();
+  const int code = reactor.run();
+  access_log.stop();  // flush
+  return code;
 }
 
 }  // namespace cork

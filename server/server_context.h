@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
+#include "server/access_log.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/settings.h"
 
 namespace cork {
@@ -14,8 +17,8 @@ namespace cork {
 // Neither copyable nor movable: connections keep a reference.
 class ServerContext {
  public:
-  ServerContext(Logger& logger, std::shared_ptr<const Settings> settings)
-      : log(logger), settings_(std::move(settings)) {}
+  ServerContext(Logger& logger, AccessLog& access, std::shared_ptr<const Settings> settings)
+      : log(logger), access_log(access), settings_(std::move(settings)) {}
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;
 
@@ -31,7 +34,11 @@ class ServerContext {
   }
 
   Logger& log;
+  AccessLog& access_log;
+  mutable Metrics metrics;  // counters only: updated through the const view connections hold
   std::atomic<bool> draining{false};  // set by the reactor on SIGTERM/SIGINT
+  // For the status page; set once before the workers start, read-only afterwards.
+  std::function<MetricsGauges()> gauges;
 
  private:
   std::atomic<std::shared_ptr<const Settings>> settings_;

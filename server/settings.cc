@@ -42,6 +42,8 @@ std::shared_ptr<const Settings> make_settings(const Config& config, std::string&
   settings->cache_control = config.cache_control;
   settings->precompressed = config.precompressed;
   settings->autoindex = config.autoindex;
+  settings->status_path = config.status_path;
+  if (!AddressFilter::parse(config.status_allow, settings->status_allow, error)) return nullptr;
   settings->files = std::make_unique<FileCache>(settings->root.get(), settings->symlinks,
                                                 settings->precompressed, kFileCacheEntries);
   return settings;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "http/request_parser.h"
+#include "server/address_filter.h"
 #include "server/config.h"
 #include "server/file_cache.h"
 #include "server/static_file.h"
@@ -31,6 +32,8 @@ struct Settings {
   std::string cache_control;  // empty = no Cache-Control field
   bool precompressed = true;
   bool autoindex = false;
+  std::string status_path;  // empty = no status page
+  AddressFilter status_allow;
   // Open files of this root; internally synchronized, so usable through a const Settings.
   std::unique_ptr<FileCache> files;
 

@@ -31,7 +31,7 @@ std::string combined_line(const std::string& request_line, int status, std::size
                           const std::string& referer, const std::string& agent_regex) {
   return "127\\.0\\.0\\.1 - - " + std::string(kDate) + " \"" + escape_regex(request_line) + "\" " +
          std::to_string(status) + " " + std::to_string(bytes) + " \"" + escape_regex(referer) +
-         "\" \"" + agent_regex + "\"";
+         "\" \"" + agent_regex + "\" [0-9]+\\.[0-9]{3}";  // + the duration in seconds
 }
 
 // Stops the server (which flushes its logs) and expects a clean exit.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -21,6 +22,18 @@ std::string config_text(const std::filesystem::path& root, const std::string& ex
                         const std::string& extra_log = "") {
   return "[server]\nhost = 127.0.0.1\nport = 0\nroot = " + root.string() + "\n[http]\n" +
          extra_http + "[log]\naccess_log = off\nerror_log = -\n" + extra_log;
+}
+
+// Waits up to 5 s for `needle` to appear in the file at `path`.
+bool wait_for_text(const std::filesystem::path& path, const std::string& needle) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(path) && read_file(path).find(needle) != std::string::npos) {
+      return true;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
 }
 
 TEST(ReloadTest, SighupSwitchesTheRootWithoutDroppingConnections) {
@@ -98,6 +111,8 @@ TEST(ReloadTest, Sigusr1ReopensTheAccessLogAfterRotation) {
   ASSERT_TRUE(server.start());
   HttpResponse response;
   ASSERT_TRUE(fetch(server.port(), get_request("/before"), response));
+  // The access log has its own thread: wait for the line before rotating.
+  ASSERT_TRUE(wait_for_text(log, "/before"));
 
   // logrotate: move the file away, then tell cork.
   const auto rotated = server.dir().path() / "access.log.1";
@@ -107,12 +122,7 @@ TEST(ReloadTest, Sigusr1ReopensTheAccessLogAfterRotation) {
   ASSERT_TRUE(fetch(server.port(), get_request("/after"), response));
 
   // The access log line is written after the response; wait for it to appear.
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline &&
-         (!std::filesystem::exists(log) || read_file(log).find("/after") == std::string::npos)) {
-    std::this_thread::sleep_for(20ms);
-  }
-  ASSERT_TRUE(std::filesystem::exists(log)) << "SIGUSR1 did not create a new access log";
+  ASSERT_TRUE(wait_for_text(log, "/after")) << "SIGUSR1 did not create a new access log";
   EXPECT_NE(read_file(log).find("GET /after"), std::string::npos);
   EXPECT_EQ(read_file(log).find("/before"), std::string::npos);
   EXPECT_NE(read_file(rotated).find("GET /before"), std::string::npos);
@@ -131,12 +141,7 @@ TEST(ReloadTest, SighupMovesTheAccessLog) {
   ASSERT_TRUE(server.wait_for_stderr("configuration reloaded", 5s)) << server.stderr_text();
   HttpResponse response;
   ASSERT_TRUE(fetch(server.port(), get_request("/a.txt"), response));
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline &&
-         (!std::filesystem::exists(log) || read_file(log).find("/a.txt") == std::string::npos)) {
-    std::this_thread::sleep_for(20ms);
-  }
-  ASSERT_TRUE(std::filesystem::exists(log));
+  ASSERT_TRUE(wait_for_text(log, "/a.txt"));
   EXPECT_NE(read_file(log).find("\"GET /a.txt HTTP/1.1\" 200"), std::string::npos);
 }
 

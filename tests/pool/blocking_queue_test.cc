@@ -125,3 +125,39 @@ TEST(BlockingQueue, ManyProducersManyConsumersLoseNothing) {
 
 }  // namespace
 }  // namespace cork
+
+namespace cork {
+namespace {
+
+TEST(BlockingQueuePopAll, TakesEverythingQueuedInOrder) {
+  BlockingQueue<int> queue(8);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(queue.try_push(i));
+  std::deque<int> out;
+  ASSERT_TRUE(queue.pop_all(out));
+  EXPECT_EQ(out, (std::deque<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(queue.size(), 0u);
+  // Room again for a full batch.
+  for (int i = 0; i < 8; ++i)
+    EXPECT_TRUE(queue.try_push(i));
+}
+
+TEST(BlockingQueuePopAll, BlocksUntilAnItemOrClose) {
+  BlockingQueue<int> queue(2);
+  std::deque<int> out;
+  std::thread consumer([&] {
+    EXPECT_TRUE(queue.pop_all(out));
+    std::deque<int> rest;
+    EXPECT_FALSE(queue.pop_all(rest));  // closed and empty
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(queue.try_push(7));
+  while (queue.size() != 0)
+    std::this_thread::yield();
+  queue.close();
+  consumer.join();
+  EXPECT_EQ(out, (std::deque<int>{7}));
+}
+
+}  // namespace
+}  // namespace cork

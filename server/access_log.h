@@ -1,0 +1,45 @@
+// AccessLog: the access log's own thread. Workers hand it whole lines through a bounded queue
+// and never wait for the disk: when the queue is full the line is dropped and counted (the
+// count goes to the error log, at most once a second, and to the metrics). The thread writes
+// what has accumulated in batches and flushes everything at shutdown.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "pool/blocking_queue.h"
+#include "server/log.h"
+
+namespace cork {
+
+// Neither copyable nor movable (a thread holds `this`).
+class AccessLog {
+ public:
+  AccessLog(Logger& log, std::size_t capacity);
+  // Stops the thread after it has written every queued line.
+  ~AccessLog();
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  // Whether lines are wanted at all (access_log != off): when not, callers format nothing.
+  bool enabled() const { return log_.access_enabled(); }
+  // Never blocks. Safe to call from any thread. `line` ends with '\n'.
+  void submit(std::string line);
+  // Writes what is queued and stops the thread; later submits are dropped. Idempotent.
+  void stop();
+
+  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  std::size_t depth() const { return queue_.size(); }
+
+ private:
+  void run();
+
+  Logger& log_;
+  BlockingQueue<std::string> queue_;
+  std::atomic<std::uint64_t> dropped_{0};
+  std::thread thread_;
+};
+
+}  // namespace cork

@@ -1,0 +1,84 @@
+// Metrics: counting is a few relaxed atomic adds; rendering formats the exposition text.
+#include "server/metrics.h"
+
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace cork {
+
+void Metrics::count_response(int status, std::uint64_t bytes, std::int64_t duration_us) {
+  const int status_class = status / 100;
+  if (status_class >= 1 && status_class <= 5) {
+    responses[static_cast<std::size_t>(status_class)].fetch_add(1, std::memory_order_relaxed);
+  }
+  bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+  if (duration_us < 0) duration_us = 0;
+  const double seconds = static_cast<double>(duration_us) / 1e6;
+  std::size_t bucket = 0;
+  while (bucket < kDurationBuckets.size() && seconds > kDurationBuckets[bucket])
+    ++bucket;
+  duration_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  duration_sum_us.fetch_add(static_cast<std::uint64_t>(duration_us), std::memory_order_relaxed);
+}
+
+std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
+  fmt::memory_buffer out;
+  auto it = std::back_inserter(out);
+  auto load = [](const auto& value) { return value.load(std::memory_order_relaxed); };
+  auto metric = [&](std::string_view name, std::string_view type, std::string_view help) {
+    fmt::format_to(it, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+
+  metric("cork_requests_total", "counter", "Responses sent, by status class.");
+  for (int c = 1; c <= 5; ++c) {
+    fmt::format_to(it, "cork_requests_total{{class=\"{}xx\"}} {}\n", c,
+                   load(m.responses[static_cast<std::size_t>(c)]));
+  }
+  metric("cork_sent_bytes_total", "counter", "Response bytes (heads and bodies) sent.");
+  fmt::format_to(it, "cork_sent_bytes_total {}\n", load(m.bytes_sent));
+  metric("cork_connections", "gauge",
+         "Open connections: all, and those with a request in progress.");
+  const auto open = load(m.connections_open);
+  const auto active = load(m.connections_active);
+  fmt::format_to(it, "cork_connections{{state=\"open\"}} {}\n", open);
+  fmt::format_to(it, "cork_connections{{state=\"active\"}} {}\n", active);
+  fmt::format_to(it, "cork_connections{{state=\"idle\"}} {}\n", open > active ? open - active : 0);
+  metric("cork_queue_depth", "gauge", "Ready connections waiting for a worker.");
+  fmt::format_to(it, "cork_queue_depth {}\n", g.queue_depth);
+  metric("cork_queue_capacity", "gauge", "Capacity of the reactor-to-worker queue.");
+  fmt::format_to(it, "cork_queue_capacity {}\n", g.queue_capacity);
+  metric("cork_workers", "gauge", "Worker threads.");
+  fmt::format_to(it, "cork_workers {}\n", g.workers);
+  metric("cork_busy_workers", "gauge", "Workers serving a connection right now.");
+  fmt::format_to(it, "cork_busy_workers {}\n", load(m.busy_workers));
+  metric("cork_accept_errors_total", "counter", "accept() failures (EMFILE, ENFILE, ...).");
+  fmt::format_to(it, "cork_accept_errors_total {}\n", load(m.accept_errors));
+  metric("cork_rejected_total", "counter", "Connections answered 503 (limits or full queue).");
+  fmt::format_to(it, "cork_rejected_total {}\n", load(m.rejected_503));
+  metric("cork_access_log_dropped_total", "counter", "Access log lines dropped (queue full).");
+  fmt::format_to(it, "cork_access_log_dropped_total {}\n", g.dropped_log_lines);
+  metric("cork_file_cache_hits_total", "counter", "Open-file cache hits.");
+  fmt::format_to(it, "cork_file_cache_hits_total {}\n", load(m.file_cache_hits));
+  metric("cork_file_cache_misses_total", "counter", "Open-file cache misses.");
+  fmt::format_to(it, "cork_file_cache_misses_total {}\n", load(m.file_cache_misses));
+  metric("cork_uptime_seconds", "gauge", "Seconds since start.");
+  fmt::format_to(it, "cork_uptime_seconds {:.3f}\n", g.uptime_seconds);
+
+  metric("cork_request_duration_seconds", "histogram",
+         "From a request's first byte to its response's last byte.");
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < Metrics::kDurationBuckets.size(); ++b) {
+    cumulative += load(m.duration_buckets[b]);
+    fmt::format_to(it, "cork_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+                   Metrics::kDurationBuckets[b], cumulative);
+  }
+  cumulative += load(m.duration_buckets[Metrics::kDurationBuckets.size()]);
+  fmt::format_to(it, "cork_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);
+  fmt::format_to(it, "cork_request_duration_seconds_sum {:.6f}\n",
+                 static_cast<double>(load(m.duration_sum_us)) / 1e6);
+  fmt::format_to(it, "cork_request_duration_seconds_count {}\n", cumulative);
+  return std::string(out.data(), out.size());
+}
+
+}  // namespace cork

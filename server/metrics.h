@@ -1,0 +1,52 @@
+// Metrics: the live counters behind the status page (Prometheus text exposition format 0.0.4).
+// Counters are relaxed atomics bumped by workers and the reactor; the page is rendered from a
+// snapshot of them plus the gauges only the reactor and the access log know.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace cork {
+
+// Neither copyable nor movable: everyone holds a reference. All members safe from any thread.
+struct Metrics {
+  // Upper bounds (seconds) of the request-duration histogram buckets; +Inf is implied.
+  static constexpr std::array<double, 9> kDurationBuckets = {0.001, 0.005, 0.01, 0.05, 0.1,
+                                                             0.5,   1,     5,    30};
+
+  Metrics() = default;
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // A finished response: its status, the bytes it put on the wire and how long the request took
+  // from its first byte to its last response byte.
+  void count_response(int status, std::uint64_t bytes, std::int64_t duration_us);
+
+  std::array<std::atomic<std::uint64_t>, 6> responses{};  // by status / 100 (1..5)
+  std::atomic<std::uint64_t> bytes_sent{0};
+  std::array<std::atomic<std::uint64_t>, kDurationBuckets.size() + 1> duration_buckets{};
+  std::atomic<std::uint64_t> duration_sum_us{0};
+  std::atomic<std::int64_t> connections_open{0};    // reactor: accepted and not yet closed
+  std::atomic<std::int64_t> connections_active{0};  // a request or response in progress
+  std::atomic<std::int64_t> busy_workers{0};
+  std::atomic<std::uint64_t> accept_errors{0};
+  std::atomic<std::uint64_t> rejected_503{0};
+  std::atomic<std::uint64_t> file_cache_hits{0};
+  std::atomic<std::uint64_t> file_cache_misses{0};
+};
+
+// What the page shows beside the counters.
+struct MetricsGauges {
+  std::size_t queue_depth = 0;
+  std::size_t queue_capacity = 0;
+  std::size_t workers = 0;
+  std::uint64_t dropped_log_lines = 0;
+  double uptime_seconds = 0;
+};
+
+// The whole page, "# HELP"/"# TYPE" lines included.
+std::string render_metrics(const Metrics& metrics, const MetricsGauges& gauges);
+
+}  // namespace cork

@@ -1,0 +1,53 @@
+// Metrics: counting by status class, the duration histogram, and the exposition text.
+#include "server/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace cork {
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+
+TEST(Metrics, CountsResponsesBytesAndDurations) {
+  Metrics m;
+  m.count_response(200, 100, 500);       // 0.0005 s -> le 0.001
+  m.count_response(206, 50, 20'000);     // 0.02 s -> le 0.05
+  m.count_response(404, 10, 2'000'000);  // 2 s -> le 5
+  m.count_response(503, 5, 60'000'000);  // 60 s -> +Inf
+  m.connections_open = 7;
+  m.connections_active = 2;
+  MetricsGauges g;
+  g.queue_depth = 3;
+  g.queue_capacity = 4096;
+  g.workers = 2;
+  g.dropped_log_lines = 9;
+  g.uptime_seconds = 1.5;
+  const std::string text = render_metrics(m, g);
+  EXPECT_TRUE(has_line(text, "cork_requests_total{class=\"2xx\"} 2")) << text;
+  EXPECT_TRUE(has_line(text, "cork_requests_total{class=\"4xx\"} 1"));
+  EXPECT_TRUE(has_line(text, "cork_requests_total{class=\"5xx\"} 1"));
+  EXPECT_TRUE(has_line(text, "cork_requests_total{class=\"3xx\"} 0"));
+  EXPECT_TRUE(has_line(text, "cork_sent_bytes_total 165"));
+  EXPECT_TRUE(has_line(text, "cork_connections{state=\"open\"} 7"));
+  EXPECT_TRUE(has_line(text, "cork_connections{state=\"idle\"} 5"));
+  EXPECT_TRUE(has_line(text, "cork_queue_depth 3"));
+  EXPECT_TRUE(has_line(text, "cork_queue_capacity 4096"));
+  EXPECT_TRUE(has_line(text, "cork_access_log_dropped_total 9"));
+  EXPECT_TRUE(has_line(text, "cork_uptime_seconds 1.500"));
+  // Cumulative buckets.
+  EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_bucket{le=\"0.001\"} 1"));
+  EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_bucket{le=\"0.05\"} 2"));
+  EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_bucket{le=\"5\"} 3"));
+  EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_bucket{le=\"30\"} 3"));
+  EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_bucket{le=\"+Inf\"} 4"));
+  EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_count 4"));
+  EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_sum 62.020500"));
+  EXPECT_TRUE(has_line(text, "# TYPE cork_request_duration_seconds histogram"));
+}
+
+}  // namespace
+}  // namespace cork

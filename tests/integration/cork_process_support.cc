@@ -318,6 +318,19 @@ std::size_t CorkProcess::open_fds() const {
   return count;
 }
 
+std::size_t CorkProcess::open_sockets() const {
+  if (pid_ <= 0) return 0;
+  std::error_code error;
+  std::size_t count = 0;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid_) + "/fd", error), end;
+       !error && it != end; it.increment(error)) {
+    std::error_code unreadable;  // closed since it was listed
+    const fs::path target = fs::read_symlink(it->path(), unreadable);
+    if (!unreadable && target.native().rfind("socket:", 0) == 0) ++count;
+  }
+  return count;
+}
+
 namespace {
 
 // The state letter of /proc/PID/task/TID/stat ("R", "S", "T", ...), or "" when unreadable.

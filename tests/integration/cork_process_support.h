@@ -97,6 +97,9 @@ class CorkProcess {
                                              std::chrono::milliseconds timeout);
   // The child's open descriptors (entries of /proc/PID/fd); 0 when it cannot be read.
   std::size_t open_fds() const;
+  // Those of them that are sockets: the listener and one per connection. Unlike open_fds(),
+  // not affected by the files cork keeps open in its file cache.
+  std::size_t open_sockets() const;
 
   // Stops the child with SIGSTOP and waits (up to 5 s) until every one of its threads is stopped,
   // so that whatever a test sends meanwhile is waiting for it when resume() sends SIGCONT.

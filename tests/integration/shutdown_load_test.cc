@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kKiB = 1024;
-constexpr int kWrkConnections = 100;
+constexpr std::size_t kWrkConnections = 100;
 
 bool have_wrk() {
   int status = -1;
@@ -106,8 +106,8 @@ void probe(int port, const std::string& target, const std::string& expected,
       client.close();
       continue;  // the next connect is refused, or answered by a cork still draining
     }
-    result.failures.push_back(std::string(late ? "after" : "before") + " SIGTERM, request " +
-                              std::to_string(i) + ": " +
+    result.failures.push_back("request " + std::to_string(i) + " (sent " +
+                              (late ? "after" : "before") + " SIGTERM): " +
                               (read ? "status " + std::to_string(response.status) + ", " +
                                           first_difference(expected, response.body)
                                     : read.message()) +
@@ -124,6 +124,7 @@ TEST(ShutdownLoadTest, SigtermUnderLoadFinishesResponsesAndExitsZero) {
   const auto small_path = server.put("small.bin", small);
   server.put("large.bin", large);
   ASSERT_TRUE(server.start());
+  const std::size_t base_sockets = server.open_sockets();  // the listener
 
   const auto script = server.dir().write_file("check.lua", checking_script(small_path.string()));
   std::optional<std::string> wrk_out;
@@ -150,11 +151,10 @@ TEST(ShutdownLoadTest, SigtermUnderLoadFinishesResponsesAndExitsZero) {
   // Load is on once wrk's connections are open; then two seconds of it (the pace of the test).
   const auto connected_deadline = Clock::now() + 10s;
   // cork's sockets: the listener, wrk's connections and the probes'.
-  while (server.open_sockets() < static_cast<std::size_t>(kWrkConnections) + 1 &&
+  while (server.open_sockets() < base_sockets + kWrkConnections &&
          Clock::now() < connected_deadline)
     std::this_thread::sleep_for(20ms);
-  EXPECT_GE(server.open_sockets(), static_cast<std::size_t>(kWrkConnections) + 1)
-      << "wrk did not connect";
+  EXPECT_GE(server.open_sockets(), base_sockets + kWrkConnections) << "wrk did not connect";
   std::this_thread::sleep_for(2s);
 
   terminating = true;  // before the signal, so that no probe failure before it is excused
@@ -196,11 +196,13 @@ TEST(ShutdownLoadTest, SigtermUnderLoadFinishesResponsesAndExitsZero) {
   EXPECT_EQ(wrk_status, 0) << report;
   const auto good = field(report, R"(checked: good (\d+))");
   ASSERT_TRUE(good.has_value()) << "no totals from the Lua script: " << report;
-  EXPECT_GE(*good, 1000) << report;
+  EXPECT_GE(*good, 200) << report;  // load really ran (tens of thousands without sanitizers)
   EXPECT_EQ(field(report, R"(bad_status (\d+))"), 0) << report;
   EXPECT_EQ(field(report, R"(bad_body (\d+))"), 0) << report;
   EXPECT_EQ(report.find("Non-2xx or 3xx responses"), std::string::npos) << report;
-  EXPECT_LE(field(report, R"(Socket errors:.*read (\d+))").value_or(0), kWrkConnections) << report;
+  EXPECT_LE(field(report, R"(Socket errors:.*read (\d+))").value_or(0),
+            static_cast<long long>(kWrkConnections))
+      << report;
   EXPECT_EQ(field(report, R"(Socket errors:.*timeout (\d+))").value_or(0), 0) << report;
 }
 

@@ -177,21 +177,23 @@ TEST_F(RudeClientTest, StalledAndResettingClientsDoNotBlockTheOnlyWorker) {
 TEST_F(RudeClientTest, ReaderThatStopsIsDisconnectedAfterSendTimeout) {
   server_.set("http", "send_timeout", "2");
   ASSERT_TRUE(server_.start());
-  // Nothing else is connected: the listener is cork's only socket.
-  ASSERT_EQ(server_.open_sockets(), 1u);
+  // Nothing else is connected: these are the listener and whatever else cork keeps.
+  const std::size_t base_sockets = server_.open_sockets();
+  ASSERT_GE(base_sockets, 1u);
 
   RawClient client;
   ASSERT_NO_FATAL_FAILURE(start_stalled_download(client));
   const auto stopped_reading = Clock::now();
-  ASSERT_EQ(server_.open_sockets(), 2u);
+  ASSERT_EQ(server_.open_sockets(), base_sockets + 1);
   // Other clients are served meanwhile.
   ASSERT_NO_FATAL_FAILURE(expect_prompt_answer());
 
   const auto deadline = stopped_reading + 10s;
-  while (server_.open_sockets() > 1 && Clock::now() < deadline)
+  while (server_.open_sockets() > base_sockets && Clock::now() < deadline)
     std::this_thread::sleep_for(20ms);
   const long long elapsed = ms(Clock::now() - stopped_reading);
-  ASSERT_EQ(server_.open_sockets(), 1u) << "the stalled connection was still open after 10 s";
+  ASSERT_EQ(server_.open_sockets(), base_sockets)
+      << "the stalled connection was still open after 10 s";
   EXPECT_GE(elapsed, 1500) << "disconnected before send_timeout";
   EXPECT_LE(elapsed, 5000) << "send_timeout = 2 took " << elapsed << " ms";
 

@@ -95,9 +95,9 @@ TEST(DescriptorExhaustionTest, AcceptFailsButOpenConnectionsAreServedAndServiceR
   ASSERT_TRUE(server.wait_for_stderr("Too many open files", 5s));
   const auto exhausted = Clock::now();
 
-  // For 3 s of exhaustion the open connection keeps being answered. Its file cannot be opened
-  // without a descriptor, so 503 is as right as 200 here; what matters is a complete response
-  // on a connection that stays usable.
+  // For 3 s of exhaustion the open connection keeps being answered. Opening a file needs a
+  // descriptor that is not there (503), unless cork's file cache already holds it (200); both
+  // are right here. What matters is a complete response on a connection that stays usable.
   int answers = 0;
   while (Clock::now() - exhausted < 3s) {
     SCOPED_TRACE("answer " + std::to_string(answers));

@@ -24,8 +24,11 @@ struct ResponseHead {
   std::string_view content_encoding;  // omitted when empty ("br", "gzip")
   std::string_view vary;              // omitted when empty ("Accept-Encoding")
   std::string_view cache_control;     // omitted when empty
-  std::string_view location;          // omitted when empty (301)
-  std::string_view allow;             // omitted when empty (405)
+  // When not empty, written instead of the representation fields above (Content-Type through
+  // Cache-Control): what append_representation_fields() produced once for a cached file.
+  std::string_view preformatted_fields;
+  std::string_view location;  // omitted when empty (301)
+  std::string_view allow;     // omitted when empty (405)
   // "close", "keep-alive" or empty (nothing sent: HTTP/1.1 keep-alive is the default).
   std::string_view connection;
 };
@@ -34,5 +37,9 @@ struct ResponseHead {
 // Content-Type, Content-Length, Content-Range, Content-Encoding, Last-Modified, ETag,
 // Accept-Ranges, Vary, Cache-Control, Location, Allow, Connection, then "\r\n".
 void append_response_head(fmt::memory_buffer& out, const ResponseHead& head);
+
+// Only the representation fields of `head`, Content-Type through Cache-Control, in the order
+// above: the part of a 200 that depends on the file alone and can be formatted once.
+void append_representation_fields(fmt::memory_buffer& out, const ResponseHead& head);
 
 }  // namespace cork

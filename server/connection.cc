@@ -365,8 +365,7 @@ void Connection::plan_file(std::shared_ptr<const CachedFile> entry) {
     return;
   }
   if (ranges.kind == RangeDecision::Kind::kFull) {
-    response.content_type = entry->content_type;
-    response.content_length = size;
+    response.preformatted_fields = rep->fields_200;  // Content-Type .. Cache-Control
     emit_head(response);
     if (is_get && size > 0) {
       if (rep->in_memory) {

@@ -10,6 +10,7 @@
 
 #include "http/entity_tag.h"
 #include "http/mime_types.h"
+#include "http/response_head.h"
 
 namespace cork {
 
@@ -46,13 +47,31 @@ void finish(FileRepresentation& rep, std::string_view variant) {
   load_small(rep);
 }
 
+void format_fields(FileRepresentation& rep, const CachedFile& entry, std::string_view encoding,
+                   std::string_view cache_control) {
+  if (!rep.file) return;
+  ResponseHead head;
+  head.content_type = entry.content_type;
+  head.content_length = static_cast<std::uint64_t>(rep.info.st_size);
+  head.content_encoding = encoding;
+  head.last_modified = rep.info.st_mtime;
+  head.etag = rep.etag;
+  head.accept_ranges = true;
+  head.vary = entry.has_variants() ? "Accept-Encoding" : "";
+  head.cache_control = cache_control;
+  fmt::memory_buffer out;
+  append_representation_fields(out, head);
+  rep.fields_200.assign(out.data(), out.size());
+}
+
 }  // namespace
 
 FileCache::FileCache(int root_fd, SymlinkPolicy symlinks, bool precompressed,
-                     std::size_t max_entries)
+                     std::string cache_control, std::size_t max_entries)
     : root_fd_(root_fd),
       symlinks_(symlinks),
       precompressed_(precompressed),
+      cache_control_(std::move(cache_control)),
       max_per_shard_(max_entries / kShards + 1) {}
 
 std::shared_ptr<const CachedFile> FileCache::build(FileLookup& found, std::int64_t now_ms) const {
@@ -76,6 +95,9 @@ std::shared_ptr<const CachedFile> FileCache::build(FileLookup& found, std::int64
       finish(entry->gz, "gz");
     }
   }
+  format_fields(entry->identity, *entry, {}, cache_control_);
+  format_fields(entry->br, *entry, "br", cache_control_);
+  format_fields(entry->gz, *entry, "gzip", cache_control_);
   entry->built_ms = now_ms;
   return entry;
 }

@@ -40,6 +40,8 @@ struct FileRepresentation {
   std::string etag;
   std::string body;  // the whole content when it is small (see FileCache::kSmallFileLimit)
   bool in_memory = false;
+  // The representation fields of a 200 for it (Content-Type .. Cache-Control), formatted once.
+  std::string fields_200;
 };
 
 // Immutable once published by the cache.
@@ -62,7 +64,8 @@ class FileCache {
   static constexpr std::size_t kSmallFileLimit = 16 * 1024;
   static constexpr std::int64_t kRecheckMs = 1000;
 
-  FileCache(int root_fd, SymlinkPolicy symlinks, bool precompressed, std::size_t max_entries);
+  FileCache(int root_fd, SymlinkPolicy symlinks, bool precompressed, std::string cache_control,
+            std::size_t max_entries);
   FileCache(const FileCache&) = delete;
   FileCache& operator=(const FileCache&) = delete;
 
@@ -90,6 +93,7 @@ class FileCache {
   const int root_fd_;  // borrowed from Settings, which owns both
   const SymlinkPolicy symlinks_;
   const bool precompressed_;
+  const std::string cache_control_;
   const std::size_t max_per_shard_;
   std::array<Shard, kShards> shards_;
 };

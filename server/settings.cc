@@ -44,8 +44,9 @@ std::shared_ptr<const Settings> make_settings(const Config& config, std::string&
   settings->autoindex = config.autoindex;
   settings->status_path = config.status_path;
   if (!AddressFilter::parse(config.status_allow, settings->status_allow, error)) return nullptr;
-  settings->files = std::make_unique<FileCache>(settings->root.get(), settings->symlinks,
-                                                settings->precompressed, kFileCacheEntries);
+  settings->files =
+      std::make_unique<FileCache>(settings->root.get(), settings->symlinks, settings->precompressed,
+                                  settings->cache_control, kFileCacheEntries);
   return settings;
 }
 

@@ -47,7 +47,7 @@ class FileCacheTest : public ::testing::Test {
 };
 
 TEST_F(FileCacheTest, HitsReturnTheSameEntry) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
   auto first = get(cache, "/a.txt");
   ASSERT_TRUE(first.file);
   EXPECT_TRUE(first.file->identity.in_memory);
@@ -59,7 +59,7 @@ TEST_F(FileCacheTest, HitsReturnTheSameEntry) {
 }
 
 TEST_F(FileCacheTest, AChangedFileIsNeverServedStale) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
   auto first = get(cache, "/a.txt");
   ASSERT_TRUE(first.file);
   write("a.txt", "changed!");  // another size
@@ -78,7 +78,7 @@ TEST_F(FileCacheTest, AChangedFileIsNeverServedStale) {
 }
 
 TEST_F(FileCacheTest, RemovedFileIsAMiss) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
   ASSERT_TRUE(get(cache, "/a.txt").file);
   ASSERT_EQ(unlink((root_ + "/a.txt").c_str()), 0);
   auto r = get(cache, "/a.txt", 1);
@@ -88,7 +88,7 @@ TEST_F(FileCacheTest, RemovedFileIsAMiss) {
 }
 
 TEST_F(FileCacheTest, MissesCarryTheLookupStatus) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
   EXPECT_EQ(get(cache, "/nope").miss.status, 404);
   auto dir = get(cache, "/dir");
   EXPECT_FALSE(dir.file);
@@ -100,7 +100,7 @@ TEST_F(FileCacheTest, MissesCarryTheLookupStatus) {
 }
 
 TEST_F(FileCacheTest, LargeFilesAreNotKeptInMemory) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
   auto r = get(cache, "/big.bin");
   ASSERT_TRUE(r.file);
   EXPECT_FALSE(r.file->identity.in_memory);
@@ -109,7 +109,7 @@ TEST_F(FileCacheTest, LargeFilesAreNotKeptInMemory) {
 }
 
 TEST_F(FileCacheTest, SiblingsAreRecheckedAfterTheRecheckInterval) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
   auto r = get(cache, "/a.txt", 0);
   ASSERT_TRUE(r.file);
   EXPECT_FALSE(r.file->has_variants());
@@ -124,7 +124,7 @@ TEST_F(FileCacheTest, SiblingsAreRecheckedAfterTheRecheckInterval) {
 
 TEST_F(FileCacheTest, SiblingsAreIgnoredWhenPrecompressedIsOff) {
   write("a.txt.gz", "gz");
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, false, 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, false, "", 100);
   auto r = get(cache, "/a.txt");
   ASSERT_TRUE(r.file);
   EXPECT_FALSE(r.file->has_variants());
@@ -132,7 +132,7 @@ TEST_F(FileCacheTest, SiblingsAreIgnoredWhenPrecompressedIsOff) {
 
 TEST_F(FileCacheTest, ASymlinkSwappedInIsResolvedUnderThePolicy) {
   std::ofstream(base_ + "/secret.txt") << "secret";
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
   ASSERT_TRUE(get(cache, "/a.txt").file);
   ASSERT_EQ(unlink((root_ + "/a.txt").c_str()), 0);
   ASSERT_EQ(symlink((base_ + "/secret.txt").c_str(), (root_ + "/a.txt").c_str()), 0);
@@ -142,7 +142,7 @@ TEST_F(FileCacheTest, ASymlinkSwappedInIsResolvedUnderThePolicy) {
 }
 
 TEST_F(FileCacheTest, StaysWithinItsSize) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, 16);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 16);
   for (int i = 0; i < 200; ++i) {
     write("f" + std::to_string(i), "x");
     ASSERT_TRUE(get(cache, "/f" + std::to_string(i)).file);

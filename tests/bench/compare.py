@@ -558,7 +558,7 @@ def render_markdown(meta, scenarios, servers, summary, memory, crashes, notes):
     L.append(f"- Kernel: {meta['kernel']} ({meta['os']})")
     for s in servers:
         L.append(f"- {s}: {meta['versions'][s]}")
-    L.append(f"- wrk: {meta['wrk']}; cork build: {meta['cork_build']}")
+    L.append(f"- wrk: {meta['wrk']}; cork build: {meta['cork_build']}, {meta['git']}")
     L.append(f"- Other load (CPU used by neither the server nor wrk, in cores): median "
              f"{meta['other_median']:.2f}, max {meta['other_max']:.2f} over the runs; load "
              f"average (1 min) before the runs: median {meta['load_median']:.2f}, max "
@@ -726,7 +726,26 @@ def machine_meta(servers, server_objs, cork_build):
         "versions": {s: server_objs[s].version for s in servers},
         "wrk": version_of(["wrk", "-v"], r"wrk (\S+)"),
         "cork_build": cork_build,
+        "git": git_state(),
     }
+
+
+def git_state():
+    """HEAD and whether the sources cork is built from had uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", REPO, "log", "-1", "--format=%h %s"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "server", "http",
+                                "pool", "CMakeLists.txt"],
+                               capture_output=True, text=True, timeout=10).stdout.split("\n")
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    dirty = [line[3:] for line in dirty if line.strip()]
+    state = f"commit {head[:80]}"
+    if dirty:
+        state += (f"; the work tree had uncommitted changes in {len(dirty)} source file(s) "
+                  f"({', '.join(dirty[:6])}{', …' if len(dirty) > 6 else ''})")
+    return state
 
 
 # ---------------------------------------------------------------- --syscalls

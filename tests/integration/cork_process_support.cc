@@ -34,9 +34,9 @@ constexpr std::chrono::seconds kStartTimeout{10};
 // Starts cork with stdin from /dev/null and stdout/stderr to files. The child gets default
 // dispositions for the signals it must handle itself and an empty signal mask, whatever the
 // test process did. Returns the PID, or -1 with `error` set.
-pid_t spawn_cork(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
-                 std::string& error) {
-  std::vector<std::string> strings;
+pid_t spawn_cork(const std::vector<std::string>& wrapper, const std::vector<std::string>& args,
+                 const fs::path& out, const fs::path& err, std::string& error) {
+  std::vector<std::string> strings = wrapper;
   strings.emplace_back(cork_binary());
   strings.insert(strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -230,7 +230,7 @@ RunResult run_cork(const std::vector<std::string>& args, std::chrono::millisecon
   fs::path err = capture.path() / "stderr";
   RunResult result;
   std::string error;
-  pid_t pid = spawn_cork(args, out, err, error);
+  pid_t pid = spawn_cork({}, args, out, err, error);
   if (pid < 0) {
     result.err = error;
     result.wait_status = 127 << 8;
@@ -393,6 +393,9 @@ std::string CorkProcess::stdout_text() const {
   std::vector<std::string> args = {"-c", config_path().string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string error;
+  if ((nofile_limit_ || user_) && !wrapper_.empty()) {
+    return ::testing::AssertionFailure() << "run_under() cannot be combined with limits or users";
+  }
   if (nofile_limit_ || user_) {
     if (user_) {
       // The user must be able to reach its config and the document root (mkdtemp made 0700).
@@ -408,7 +411,8 @@ std::string CorkProcess::stdout_text() const {
     pid_ = spawn_cork_forked(args, dir_.path() / "stdout.log", dir_.path() / "stderr.log",
                              ChildSetup{nofile_limit_, user_}, error);
   } else {
-    pid_ = spawn_cork(args, dir_.path() / "stdout.log", dir_.path() / "stderr.log", error);
+    pid_ =
+        spawn_cork(wrapper_, args, dir_.path() / "stdout.log", dir_.path() / "stderr.log", error);
   }
   if (pid_ < 0) return ::testing::AssertionFailure() << error;
 

@@ -75,6 +75,9 @@ class CorkProcess {
   // makes dir() and root() readable and traversable by everyone (0755), so that the user can
   // read its config and the files put() writes (0644 under the usual umask).
   void run_as(uid_t uid, gid_t gid);
+  // Before start(): run cork under another program, e.g. {"/usr/bin/valgrind", "-q"}; the
+  // cork binary and its arguments follow `command`. Signals go to the wrapper's PID.
+  void run_under(std::vector<std::string> command) { wrapper_ = std::move(command); }
 
   const TempDir& dir() const { return dir_; }
   const std::filesystem::path& root() const { return root_; }
@@ -124,6 +127,7 @@ class CorkProcess {
   int port_ = 0;
   std::optional<rlim_t> nofile_limit_;
   std::optional<std::pair<uid_t, gid_t>> user_;
+  std::vector<std::string> wrapper_;
 };
 
 }  // namespace cork::integration

@@ -445,13 +445,15 @@ class Runner:
         self.timeout_s = timeout_s
         self.current = None
 
-    def wrk(self, server, scenario, seconds, sample=None):
+    def wrk(self, server, scenario, seconds, sample=None, peers=()):
         """Runs wrk against server; sample(), if given, is called about every 0.25 s."""
         _, path, conns, extra, _, _ = scenario
         argv = ["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", f"--timeout={self.timeout_s}s",
                 "--latency", "-s", self.lua_path] + extra + [f"http://127.0.0.1:{server.port}/{path}"]
         pids = server.pids()
         cpu0 = cpu_seconds(pids)
+        peer_pids = [p for peer in peers for p in peer.pids()]
+        peers0 = cpu_seconds(peer_pids)
         busy0 = cpu_busy_seconds()
         kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.time()
@@ -473,8 +475,11 @@ class Runner:
         kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         wrk_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
         wall = time.time() - t0
-        # CPU that neither the server nor wrk used: other work on the machine, in cores.
-        other = max(0.0, cpu_busy_seconds() - busy0 - cpu - wrk_cpu) / wall
+        busy = cpu_busy_seconds() - busy0
+        peers_cpu = cpu_seconds(peer_pids) - peers0
+        # CPU that neither the server, wrk nor the other (idle) benchmarked servers used: other
+        # work on the machine (and kernel threads), in cores.
+        other = max(0.0, busy - cpu - wrk_cpu - peers_cpu) / wall
         m = re.search(r"^WRKJSON (\{.*\})$", out, re.M)
         if rc != 0 or not m:
             return {"error": f"wrk exited {rc}: {out.strip()[-400:]}"}
@@ -488,6 +493,7 @@ class Runner:
         r["wall_s"] = wall
         r["wrk_cpu_s"] = wrk_cpu
         r["other_cores"] = other
+        r["peers_cores"] = peers_cpu / wall
         return r
 
 
@@ -501,6 +507,8 @@ def median(values):
 def fmt_num(v, digits=0):
     if v is None:
         return "–"
+    if digits == 0 and abs(v) < 100:
+        digits = 1
     return f"{v:,.{digits}f}"
 
 
@@ -932,7 +940,8 @@ def main():
                     def sample(srv=srv, mem=mem):
                         rss, _ = rss_kib(srv.pids())
                         mem["peak_rss"] = max(mem.get("peak_rss", 0), rss)
-                r = runner.wrk(srv, sc, seconds * factor, sample)
+                peers = [s_objs[p] for p in servers if p != s]
+                r = runner.wrk(srv, sc, seconds * factor, sample, peers)
                 if name == MEMORY_SCENARIO and srv.alive():
                     pids = srv.pids()
                     rss, pss = rss_kib(pids)
@@ -950,7 +959,9 @@ def main():
                 else:
                     line = (f"{r['rps']:>11,.0f} req/s {fmt_rate(r['mbps']):>12}  p99 "
                             f"{fmt_lat(r['p99_us']):>9}  errors {r['socket_errors']}  "
-                            f"non-2xx {r['status']}  other load {r['other_cores']:.2f}")
+                            f"non-2xx {r['status']}  other load {r['other_cores']:.2f}"
+                            + (f" (idle peers {r['peers_cores']:.2f})"
+                               if r["peers_cores"] >= 0.05 else ""))
                 log(f"[{done:>3}/{total}] round {rnd} {s:<8} {line}   (ETA {eta / 60:.1f} min)")
                 if not srv.alive():
                     srv.crashed = (f"{s} DIED during {desc} round {rnd} (exit status "

@@ -185,7 +185,10 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
       if (!input_maybe_pending_) return wait_for_input(now_ms);
       continue;
     }
-    if (n == 0) return Next::kClose;  // the client closed; nothing left to answer
+    if (n == 0) {
+      peer_closed_ = true;
+      return Next::kClose;  // the client closed; nothing left to answer
+    }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_for_input(now_ms);
     return Next::kClose;  // ECONNRESET and friends
@@ -620,9 +623,15 @@ void Connection::prepare_close() {
     response_planned_ = false;
     return;
   }
-  if (!response_done_) return;
-  // Lingering close, bounded: FIN after the response, then read what the client already sent
-  // so that close() does not answer it with a reset that could destroy the response.
+  if (!response_done_ || peer_closed_) return;
+  // A client that said Connection: close and whose bytes were all read has nothing more in
+  // flight: a plain close() sends FIN. Otherwise (unread input, a body or a request that
+  // failed half-way) linger, bounded, as nginx's lingering_close does.
+  const bool may_send_more =
+      !input_.empty() || input_maybe_pending_ || parser_.in_body() || parser_.error_status() != 0;
+  if (!may_send_more) return;
+  // Lingering close: FIN after the response, then read what the client already sent so that
+  // close() does not answer it with a reset that could destroy the response.
   ::shutdown(fd, SHUT_WR);
   char* scratch = read_scratch();
   std::size_t drained = 0;

@@ -150,6 +150,7 @@ class Connection {
   bool response_planned_ = false;
   bool response_done_ = false;    // the last response was completely sent
   bool expect_continue_ = false;  // the current request waits for 100 Continue before its body
+  bool peer_closed_ = false;      // recv() returned 0: the client sent FIN
 };
 
 }  // namespace cork

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -43,6 +44,10 @@ bool open_listener(const std::string& host, int port, int backlog, UniqueFd& out
     error = fmt::format("cannot set SO_REUSEADDR: {}", std::strerror(errno));
     return false;
   }
+  // Accepted sockets inherit TCP_NODELAY from the listener (Linux copies it into each child):
+  // responses are written whole, and a pipelined second response must not wait for the ACK
+  // of the first (Nagle with delayed ACKs). One call here instead of one per connection.
+  (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
     error = fmt::format("cannot listen on {}:{}: {}", shown, port, std::strerror(errno));
     return false;

@@ -203,9 +203,7 @@ void Reactor::accept_all(std::int64_t now_ms) {
       reject_with_503(fd);
       continue;
     }
-    const int one = 1;
-    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
+    // TCP_NODELAY comes from the listener (see listener.cc).
     const ConnHandle handle = ConnHandle::make(fd, next_generation_);
     if (++next_generation_ == 0) next_generation_ = 1;  // generation 0 never names a connection
     auto connection =

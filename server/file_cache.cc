@@ -3,10 +3,13 @@
 #include "server/file_cache.h"
 
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <functional>
+
+#include <fmt/format.h>
 
 #include "http/entity_tag.h"
 #include "http/mime_types.h"
@@ -72,9 +75,47 @@ FileCache::FileCache(int root_fd, SymlinkPolicy symlinks, bool precompressed,
       symlinks_(symlinks),
       precompressed_(precompressed),
       cache_control_(std::move(cache_control)),
-      max_per_shard_(max_entries / kShards + 1) {}
+      max_per_shard_(max_entries / kShards + 1),
+      // Without inotify (limits reached) every entry is checked with fstatat() instead.
+      inotify_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
 
-std::shared_ptr<const CachedFile> FileCache::build(FileLookup& found, std::int64_t now_ms) const {
+bool FileCache::watch_directories(std::string_view path) const {
+  if (!inotify_) return false;
+  // The changes that can make a cached entry wrong; reads (IN_ACCESS, IN_OPEN) are not.
+  constexpr std::uint32_t kMask = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |
+                                  IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF |
+                                  IN_MOVE_SELF;
+  // The root is known by its descriptor only: name it through /proc.
+  std::string dir = fmt::format("/proc/self/fd/{}", root_fd_);
+  std::size_t start = 0;
+  for (;;) {
+    if (::inotify_add_watch(inotify_.get(), dir.c_str(), kMask) < 0) return false;
+    const std::size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) return true;  // the rest is the file's own name
+    dir += '/';
+    dir.append(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+}
+
+void FileCache::handle_notifications() {
+  if (!inotify_) return;
+  alignas(inotify_event) char buffer[16 * 1024];
+  bool changed = false;
+  for (;;) {
+    const ssize_t n = ::read(inotify_.get(), buffer, sizeof buffer);
+    if (n > 0) {
+      changed = true;  // any event, IN_Q_OVERFLOW included, retires everything
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;  // EAGAIN: drained
+  }
+  if (changed) epoch_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+std::shared_ptr<const CachedFile> FileCache::build(FileLookup& found, std::int64_t now_ms,
+                                                   std::uint64_t epoch) const {
   auto entry = std::make_shared<CachedFile>();
   entry->path = found.path;
   entry->content_type = mime_type_for(found.path);
@@ -99,11 +140,22 @@ std::shared_ptr<const CachedFile> FileCache::build(FileLookup& found, std::int64
   format_fields(entry->br, *entry, "br", cache_control_);
   format_fields(entry->gz, *entry, "gzip", cache_control_);
   entry->built_ms = now_ms;
+  // The epoch read before the lookup: a change during the build retires the entry at once.
+  entry->epoch = watch_directories(entry->path) ? epoch : 0;
+  if (entry->epoch != 0) {
+    // A change between the open and the watch produced no event: compare once more.
+    struct stat now {};
+    if (::fstatat(root_fd_, entry->path.c_str(), &now, 0) != 0 ||
+        !same_file(now, entry->identity.info)) {
+      entry->epoch = 0;
+    }
+  }
   return entry;
 }
 
 bool FileCache::still_current(const CachedFile& entry, std::int64_t now_ms) const {
   if (now_ms - entry.built_ms >= kRecheckMs) return false;
+  if (entry.epoch != 0) return entry.epoch == epoch_.load(std::memory_order_acquire);
   struct stat now {};
   if (::fstatat(root_fd_, entry.path.c_str(), &now, 0) != 0) return false;
   return same_file(now, entry.identity.info);
@@ -124,6 +176,7 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
     result.hit = true;
     return result;
   }
+  const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
   result.miss = lookup_file(root_fd_, target, index, symlinks_);
   if (result.miss.status != 200) {
     if (cached) {
@@ -132,7 +185,7 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
     }
     return result;
   }
-  result.file = build(result.miss, now_ms);
+  result.file = build(result.miss, now_ms, epoch);
   std::lock_guard lock(shard.mutex);
   if (shard.entries.size() >= max_per_shard_ && !shard.entries.count(target.path)) {
     // Full: drop an arbitrary entry (connections sending it keep their reference).

@@ -3,9 +3,12 @@
 // stat() instead of open + fstat + sibling probes + close, and a small file goes out with the
 // head in one send().
 //
-// Freshness: every hit stats the path again (one fstatat) and rebuilds the entry when the
-// inode, size or mtime changed, so an edited file is never served stale. Siblings (.br/.gz)
-// and index resolution are re-checked when an entry is older than kRecheckMs (1 s).
+// Freshness: the cache watches (inotify) every directory on the path of each cached file. Any
+// change in one of them (a file written, renamed, removed, its attributes changed, a symlink
+// swapped) makes the reactor call handle_notifications(), which bumps an epoch and so retires
+// every entry at once; a hit costs no system call. Where a directory cannot be watched
+// (inotify limits, no /proc), that entry falls back to one fstatat() per hit, rebuilding when
+// the inode, size or mtime changed. Every entry is rebuilt at least every kRecheckMs (1 s).
 // Safety: an entry is only ever built by lookup_file()/open_variant() (the symlink policy and
 // RESOLVE_BENEATH apply); a hit serves the descriptor opened then, and only while the path
 // still names the same inode.
@@ -19,6 +22,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -53,6 +57,8 @@ struct CachedFile {
   FileRepresentation gz;
   bool has_variants() const { return static_cast<bool>(br.file) || static_cast<bool>(gz.file); }
   std::int64_t built_ms = 0;
+  // The cache epoch the entry was built in; 0 when its directories are not all watched.
+  std::uint64_t epoch = 0;
 };
 
 // Neither copyable nor movable (mutexes); owned by Settings, one per root.
@@ -80,6 +86,12 @@ class FileCache {
 
   std::size_t size() const;  // entries, for tests and metrics
 
+  // The inotify descriptor to wait on (readable when something changed), or -1 without one.
+  int notification_fd() const { return inotify_.get(); }
+  // Reads the pending notifications and, if there were any, retires every entry. Reactor
+  // thread (or tests); safe while workers look up.
+  void handle_notifications();
+
  private:
   struct Shard {
     mutable std::mutex mutex;
@@ -87,8 +99,11 @@ class FileCache {
   };
   static constexpr std::size_t kShards = 16;
 
-  std::shared_ptr<const CachedFile> build(FileLookup& found, std::int64_t now_ms) const;
+  std::shared_ptr<const CachedFile> build(FileLookup& found, std::int64_t now_ms,
+                                          std::uint64_t epoch) const;
   bool still_current(const CachedFile& entry, std::int64_t now_ms) const;
+  // Watches the root and every directory on the way to `path`; false if one cannot be watched.
+  bool watch_directories(std::string_view path) const;
 
   const int root_fd_;  // borrowed from Settings, which owns both
   const SymlinkPolicy symlinks_;
@@ -96,6 +111,8 @@ class FileCache {
   const std::string cache_control_;
   const std::size_t max_per_shard_;
   std::array<Shard, kShards> shards_;
+  UniqueFd inotify_;
+  std::atomic<std::uint64_t> epoch_{1};
 };
 
 }  // namespace cork

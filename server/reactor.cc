@@ -26,6 +26,7 @@ namespace {
 constexpr std::uint64_t kListenerTag = ~std::uint64_t{0};
 constexpr std::uint64_t kSignalTag = ~std::uint64_t{0} - 1;
 constexpr std::uint64_t kWakeTag = ~std::uint64_t{0} - 2;
+constexpr std::uint64_t kFileCacheTag = ~std::uint64_t{0} - 3;
 constexpr int kMaxEvents = 256;
 constexpr std::int64_t kAcceptPauseMs = 100;
 constexpr std::int64_t kBusyRecheckMs = 1000;
@@ -83,6 +84,7 @@ bool Reactor::init(std::string& error) {
     slots = std::min<std::size_t>(slots, limit.rlim_cur);
   }
   table_.resize(slots);
+  watch_file_cache(nullptr);
   const auto started = monotonic_ms();
   context_.gauges = [this, started] {
     MetricsGauges g;
@@ -108,6 +110,10 @@ int Reactor::run() {
       break;
     }
     const std::int64_t now = monotonic_ms();
+    // File changes first: a request that arrived in the same batch must not get a stale entry.
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 == kFileCacheTag) settings_->files->handle_notifications();
+    }
     for (int i = 0; i < n; ++i) {
       const std::uint64_t tag = events[i].data.u64;
       if (tag == kListenerTag) {
@@ -116,6 +122,8 @@ int Reactor::run() {
         handle_signals(now);
       } else if (tag == kWakeTag) {
         close_retired();
+      } else if (tag == kFileCacheTag) {
+        // handled above
       } else {
         dispatch(ConnHandle{tag});
       }
@@ -166,6 +174,21 @@ std::int64_t Reactor::next_check(std::int64_t deadline_ms, std::int64_t now_ms) 
   // time it is set, so looking at least that often closes every connection in time. After a
   // reload that shortens a timeout, entries made under the old settings fire late at most once.
   return std::min(deadline_ms, now_ms + settings_->shortest_timeout_ms());
+}
+
+void Reactor::watch_file_cache(const Settings* previous) {
+  // The old cache's descriptor leaves the epoll set before its Settings may be destroyed.
+  if (previous != nullptr && previous->files->notification_fd() >= 0) {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, previous->files->notification_fd(), nullptr);
+  }
+  const int fd = settings_->files->notification_fd();
+  if (fd < 0) return;  // no inotify: the cache checks each hit with fstatat() instead
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kFileCacheTag;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+    context_.log.log(LogLevel::kWarn, "epoll_ctl(inotify): {}", std::strerror(errno));
+  }
 }
 
 Connection* Reactor::find(ConnHandle handle) const {
@@ -378,7 +401,9 @@ void Reactor::handle_signals(std::int64_t now_ms) {
       // A bad new configuration is logged and the running one stays.
       std::string error;
       if (options_.reload && options_.reload(error)) {
+        std::shared_ptr<const Settings> previous = std::move(settings_);
         settings_ = context_.settings();
+        watch_file_cache(previous.get());
         context_.log.log(LogLevel::kInfo, "SIGHUP: configuration reloaded");
       } else {
         context_.log.log(LogLevel::kError, "SIGHUP: configuration not reloaded: {}",

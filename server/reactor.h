@@ -64,6 +64,7 @@ class Reactor {
   void begin_shutdown(std::int64_t now_ms);
   void handle_signals(std::int64_t now_ms);
   Connection* find(ConnHandle handle) const;
+  void watch_file_cache(const Settings* previous);
   std::int64_t next_check(std::int64_t deadline_ms, std::int64_t now_ms) const;
   int wait_timeout_ms(std::int64_t now_ms) const;
 

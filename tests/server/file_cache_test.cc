@@ -62,7 +62,8 @@ TEST_F(FileCacheTest, AChangedFileIsNeverServedStale) {
   FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
   auto first = get(cache, "/a.txt");
   ASSERT_TRUE(first.file);
-  write("a.txt", "changed!");  // another size
+  write("a.txt", "changed!");    // another size
+  cache.handle_notifications();  // what the reactor does when the inotify fd is readable
   auto second = get(cache, "/a.txt", 1);
   ASSERT_TRUE(second.file);
   EXPECT_NE(first.file.get(), second.file.get());
@@ -70,6 +71,7 @@ TEST_F(FileCacheTest, AChangedFileIsNeverServedStale) {
   // Replaced by rename: a new inode.
   std::ofstream(root_ + "/new.txt") << "renamed";
   ASSERT_EQ(std::rename((root_ + "/new.txt").c_str(), (root_ + "/a.txt").c_str()), 0);
+  cache.handle_notifications();
   auto third = get(cache, "/a.txt", 2);
   ASSERT_TRUE(third.file);
   EXPECT_EQ(third.file->identity.body, "renamed");
@@ -77,10 +79,38 @@ TEST_F(FileCacheTest, AChangedFileIsNeverServedStale) {
   EXPECT_EQ(second.file->identity.body, "changed!");
 }
 
+TEST_F(FileCacheTest, ChangesAnywhereOnThePathAreNoticed) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";
+  auto index = get(cache, "/dir/");
+  ASSERT_TRUE(index.file);
+  // Nothing changed: a hit, no rebuild.
+  cache.handle_notifications();
+  EXPECT_EQ(get(cache, "/dir/", 1).file.get(), index.file.get());
+  // The directory itself is replaced by another one: the parent's watch sees it.
+  ASSERT_EQ(std::rename((root_ + "/dir").c_str(), (root_ + "/old-dir").c_str()), 0);
+  ASSERT_EQ(mkdir((root_ + "/dir").c_str(), 0755), 0);
+  write("dir/index.html", "<p>new</p>");
+  cache.handle_notifications();
+  auto fresh = get(cache, "/dir/", 2);
+  ASSERT_TRUE(fresh.file);
+  EXPECT_EQ(fresh.file->identity.body, "<p>new</p>");
+}
+
+TEST_F(FileCacheTest, AHitCostsNoStatWhileNothingChanges) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";
+  auto first = get(cache, "/a.txt");
+  ASSERT_TRUE(first.file);
+  EXPECT_NE(first.file->epoch, 0u) << "the directories of a.txt were not watched";
+  EXPECT_TRUE(get(cache, "/a.txt", 5).hit);
+}
+
 TEST_F(FileCacheTest, RemovedFileIsAMiss) {
   FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
   ASSERT_TRUE(get(cache, "/a.txt").file);
   ASSERT_EQ(unlink((root_ + "/a.txt").c_str()), 0);
+  cache.handle_notifications();
   auto r = get(cache, "/a.txt", 1);
   EXPECT_FALSE(r.file);
   EXPECT_EQ(r.miss.status, 404);
@@ -114,7 +144,8 @@ TEST_F(FileCacheTest, SiblingsAreRecheckedAfterTheRecheckInterval) {
   ASSERT_TRUE(r.file);
   EXPECT_FALSE(r.file->has_variants());
   write("a.txt.gz", "gz");
-  EXPECT_FALSE(get(cache, "/a.txt", 1).file->has_variants());  // within the interval
+  // Without the notification being handled, only the recheck interval retires the entry.
+  EXPECT_FALSE(get(cache, "/a.txt", 1).file->has_variants());
   auto later = get(cache, "/a.txt", FileCache::kRecheckMs + 1);
   ASSERT_TRUE(later.file);
   EXPECT_TRUE(later.file->has_variants());
@@ -136,6 +167,7 @@ TEST_F(FileCacheTest, ASymlinkSwappedInIsResolvedUnderThePolicy) {
   ASSERT_TRUE(get(cache, "/a.txt").file);
   ASSERT_EQ(unlink((root_ + "/a.txt").c_str()), 0);
   ASSERT_EQ(symlink((base_ + "/secret.txt").c_str(), (root_ + "/a.txt").c_str()), 0);
+  cache.handle_notifications();
   auto r = get(cache, "/a.txt", 1);
   EXPECT_FALSE(r.file);
   EXPECT_EQ(r.miss.status, 403);

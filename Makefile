@@ -51,3 +51,9 @@ bench: build
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3; }
 	python3 tests/bench/compare.py --cork $(BUILD_DIR)/cork $(BENCH_ARGS)
+
+# `make docker-smoke`: builds the image with podman/buildah from local debootstrap bases and
+# checks it on loopback (tests/docker/smoke.sh; installs podman, buildah and debootstrap; root).
+.PHONY: docker-smoke
+docker-smoke:
+	bash tests/docker/smoke.sh

@@ -196,10 +196,13 @@ def cpu_seconds(pids):
 
 
 def cpu_busy_seconds():
-    """Busy CPU time of the whole machine (all cores) from /proc/stat."""
+    """(process time, interrupt time, steal) of the whole machine (all cores) from /proc/stat.
+    Interrupt time (mostly the loopback network's softirqs) is charged to no process, and steal
+    is time the hypervisor gave to other machines."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
-    return (sum(v[:8]) - v[3] - v[4]) / CLK_TCK  # minus idle and iowait
+    user, nice, system, _idle, _iowait, irq, softirq, steal = v[:8]
+    return ((user + nice + system) / CLK_TCK, (irq + softirq) / CLK_TCK, steal / CLK_TCK)
 
 
 def loadavg():
@@ -475,11 +478,12 @@ class Runner:
         kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         wrk_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
         wall = time.time() - t0
-        busy = cpu_busy_seconds() - busy0
+        busy1 = cpu_busy_seconds()
+        busy, irq, steal = (b - a for a, b in zip(busy0, busy1))
         peers_cpu = cpu_seconds(peer_pids) - peers0
-        # CPU that neither the server, wrk nor the other (idle) benchmarked servers used: other
-        # work on the machine (and kernel threads), in cores.
-        other = max(0.0, busy - cpu - wrk_cpu - peers_cpu) / wall
+        # Process CPU that neither the server, wrk nor the other (idle) benchmarked servers used,
+        # plus steal: other work on the machine (or the host), in cores.
+        other = (max(0.0, busy - cpu - wrk_cpu - peers_cpu) + steal) / wall
         m = re.search(r"^WRKJSON (\{.*\})$", out, re.M)
         if rc != 0 or not m:
             return {"error": f"wrk exited {rc}: {out.strip()[-400:]}"}
@@ -494,6 +498,8 @@ class Runner:
         r["wrk_cpu_s"] = wrk_cpu
         r["other_cores"] = other
         r["peers_cores"] = peers_cpu / wall
+        r["irq_cores"] = irq / wall
+        r["steal_cores"] = steal / wall
         return r
 
 
@@ -587,8 +593,10 @@ def render_markdown(meta, scenarios, servers, summary, memory, crashes, notes):
              "inactive=60s`. CPU µs/req is the server's own user+system time (all its processes) "
              "per request served. *spread* is half the range of req/s over the rounds, relative to "
              "the median. *other load* is the CPU that neither the server nor wrk used during "
-             "the runs (other programs on the machine), in cores, median over the rounds: above "
-             "~0.2 the run competed for the 2 cores and its numbers are less trustworthy.\n")
+             "the runs (other programs on the machine, plus time stolen by the hypervisor), in "
+             "cores, median over the rounds: above ~0.2 the run competed for the 2 cores and its "
+             "numbers are less trustworthy. Interrupt time (the loopback network's softirqs, "
+             "charged to no process) is in neither column.\n")
     L.append("## Results\n")
     L.append("| scenario | server | req/s | spread | transfer | p50 | p99 | CPU µs/req | "
              "socket errors (c/r/w/t) | non-2xx | req/s vs nginx | other load |")

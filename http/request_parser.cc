@@ -22,16 +22,22 @@ RequestParser& self(llhttp_t* p) {
 }  // namespace
 
 RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
-  llhttp_settings_init(&settings_);
-  settings_.on_message_begin = &RequestParser::on_message_begin;
-  settings_.on_url = &RequestParser::on_url;
-  settings_.on_version_complete = &RequestParser::on_version_complete;
-  settings_.on_header_field = &RequestParser::on_header_field;
-  settings_.on_header_value = &RequestParser::on_header_value;
-  settings_.on_header_value_complete = &RequestParser::on_header_value_complete;
-  settings_.on_headers_complete = &RequestParser::on_headers_complete;
-  settings_.on_message_complete = &RequestParser::on_message_complete;
-  llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+  // The callbacks are the same for every parser: one shared, immutable table (llhttp only
+  // reads it), instead of 184 bytes in each of 10,000 idle connections.
+  static const llhttp_settings_t kSettings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = &RequestParser::on_message_begin;
+    s.on_url = &RequestParser::on_url;
+    s.on_version_complete = &RequestParser::on_version_complete;
+    s.on_header_field = &RequestParser::on_header_field;
+    s.on_header_value = &RequestParser::on_header_value;
+    s.on_header_value_complete = &RequestParser::on_header_value_complete;
+    s.on_headers_complete = &RequestParser::on_headers_complete;
+    s.on_message_complete = &RequestParser::on_message_complete;
+    return s;
+  }();
+  llhttp_init(&parser_, HTTP_REQUEST, &kSettings);
   parser_.data = this;
 }
 

@@ -38,6 +38,10 @@ class RequestParser {
   RequestParser(const RequestParser&) = delete;
   RequestParser& operator=(const RequestParser&) = delete;
 
+  // Frees the previous request's head storage (an idle keep-alive connection keeps none); call
+  // only between requests, after head() is no longer needed.
+  void release_memory() { head_ = RequestHead(); }
+
   // New limits for the requests that follow; call between requests.
   void set_limits(const ParserLimits& limits) { limits_ = limits; }
 
@@ -77,7 +81,6 @@ class RequestParser {
   bool check_request_line(std::string_view bytes);
 
   ParserLimits limits_;
-  llhttp_settings_t settings_;
   llhttp_t parser_;
   RequestHead head_;
 

@@ -2,7 +2,7 @@
 """cork against nginx, lighttpd and h2o: static files over HTTP/1.1 on loopback, measured with wrk.
 
     make bench                                  # builds cork (Release), then runs this
-    python3 tests/bench/compare.py [--cork PATH] [--syscalls]
+    python3 tests/bench/compare.py [--cork PATH] [--syscalls | --report-only]
 
 What it does (everything on 127.0.0.1, every process it starts is stopped by PID at the end, also
 on Ctrl-C, SIGTERM or failure):
@@ -702,6 +702,7 @@ set style fill solid 0.85 border -1
 set boxwidth {width * 0.95:.4f}
 set xtics ({xtics}) nomirror
 set xrange [-0.6:{len(scenarios) - 0.4}]
+set bmargin 4
 set yrange [0:{ymax * 1.15:.3f}]
 set ylabel 'req/s relative to {base_server}'
 set grid ytics
@@ -714,6 +715,39 @@ plot {', '.join(plots)}
         log(f"warning: gnuplot failed: {result.stderr.strip()}")
         return False
     return True
+
+
+def out_dir_ready(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    return out_dir
+
+
+def write_report(out_dir, meta, scenarios, servers, summary, memory, crashes, notes, workdir):
+    md = render_markdown(meta, scenarios, servers, summary, memory, crashes, notes)
+    with open(os.path.join(out_dir_ready(out_dir), "latest.md"), "w") as f:
+        f.write(md)
+    base = "nginx" if "nginx" in servers else servers[0]
+    plotted = plot(os.path.join(out_dir, "latest.png"), scenarios, servers, summary, base, workdir)
+    print()
+    print(md)
+    log(f"bench: wrote {out_dir}/latest.md, latest.json" + (", latest.png" if plotted else ""))
+
+
+def report_only(out_dir):
+    """Rewrites latest.md and latest.png from latest.json (after a change to the report)."""
+    with open(os.path.join(out_dir, "latest.json")) as f:
+        data = json.load(f)
+    runs = {}
+    for r in data["runs"]:
+        runs.setdefault((r["scenario"], r["server"]), []).append(r)
+    servers = data.get("servers") or list(dict.fromkeys(r["server"] for r in data["runs"]))
+    names = data.get("scenarios") or list(dict.fromkeys(r["scenario"] for r in data["runs"]))
+    scenarios = [sc for sc in SCENARIOS if sc[0] in names]
+    summary = summarize(runs, scenarios, servers)
+    with tempfile.TemporaryDirectory(prefix="cork-bench-") as work:
+        write_report(out_dir, data["meta"], scenarios, servers, summary, data["memory_kib"],
+                     data.get("crashes", []), data.get("notes", []), work)
+    return 0
 
 
 def machine_meta(servers, server_objs, cork_build):
@@ -849,7 +883,11 @@ def main():
     ap.add_argument("--cork", help="cork binary (default build/cork, built if missing)")
     ap.add_argument("--syscalls", action="store_true",
                     help="count syscalls per request under strace instead of benchmarking")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite latest.md and latest.png from latest.json, run nothing")
     args = ap.parse_args()
+    if args.report_only:
+        return report_only(os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(HERE, "results"))))
 
     servers = env_list("BENCH_SERVERS", ["cork", "nginx"] if args.syscalls else SERVERS, SERVERS)
     names = [s[0] for s in SCENARIOS]
@@ -1005,19 +1043,12 @@ def main():
     meta.update(seconds=seconds, rounds=rounds, warmup=warmup,
                 load_min=min(loads) if loads else 0, load_max=max(loads) if loads else 0,
                 load_median=statistics.median(loads) if loads else 0)
-    md = render_markdown(meta, scenarios, servers, summary, memory, crashes, notes)
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "latest.md"), "w") as f:
-        f.write(md)
-    with open(os.path.join(out_dir, "latest.json"), "w") as f:
-        json.dump({"meta": meta, "memory_kib": memory,
+    with open(os.path.join(out_dir_ready(out_dir), "latest.json"), "w") as f:
+        json.dump({"meta": meta, "servers": servers, "scenarios": [sc[0] for sc in scenarios],
+                   "memory_kib": memory, "crashes": crashes, "notes": notes,
                    "runs": [dict(r, scenario=k[0], server=k[1]) for k, v in runs.items() for r in v]},
                   f, indent=1)
-    base = "nginx" if "nginx" in servers else servers[0]
-    plotted = plot(os.path.join(out_dir, "latest.png"), scenarios, servers, summary, base, WORK)
-    print()
-    print(md)
-    log(f"bench: wrote {out_dir}/latest.md, latest.json" + (", latest.png" if plotted else ""))
+    write_report(out_dir, meta, scenarios, servers, summary, memory, crashes, notes, WORK)
     return 1 if crashes else 0
 
 

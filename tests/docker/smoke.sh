@@ -178,7 +178,7 @@ fi
 # is tagged too (BUILD_TAG), so that its layers (compilers, the compiled tree) stay cached across
 # runs; images of earlier runs lose their tags and are pruned, so that repeated runs on the same
 # machine do not fill the disk (vfs stores every layer as a full copy).
-build=("${PODMAN[@]}" build --isolation chroot --network host --format docker --pull=never
+build=("${PODMAN[@]}" build --isolation chroot --network host --format docker --pull=never --force-rm
   --build-arg BUILD_IMAGE="$BASE" --build-arg RUNTIME_IMAGE="$BASE_SLIM")
 echo "=== smoke: podman build --target build -t $BUILD_TAG ."
 "${build[@]}" --target build -t "$BUILD_TAG" .

@@ -1,6 +1,6 @@
 # cork: the two commands a user needs are `make run` and `make test`.
 # Both install what is missing from Debian's archive first (with sudo when not root).
-# CI (.ci/run) also runs `make test-asan`, `make test-tsan` and `make fuzz`.
+# CI (.ci/run) also runs tests/docker/smoke.sh, `make test-asan`, `make test-tsan` and `make fuzz`.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -9,8 +9,9 @@ CMAKE_FLAGS ?=
 # Packages needed to build and run cork (the build includes the unit tests: libgtest-dev).
 DEPS := cmake make g++ libfmt-dev libinih-dev libgtest-dev node-llhttp curl ca-certificates
 # Also needed by the test suite: curl, wrk (load), slowhttptest (slowloris), gzip
-# (precompressed files), procps (ps/pgrep to inspect the server process).
-TEST_DEPS := wrk slowhttptest gzip procps
+# (precompressed files), procps (ps/pgrep to inspect the server process), valgrind (memcheck
+# test), chromium (the bundled site in a headless browser).
+TEST_DEPS := wrk slowhttptest gzip procps valgrind chromium
 # Sanitizer builds: g++ brings libasan/libubsan/libtsan; llvm brings llvm-symbolizer, which
 # turns the addresses in a report into function, file and line.
 SANITIZER_DEPS := llvm

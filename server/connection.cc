@@ -40,6 +40,8 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::uint64_t kSendBudgetPerWake = 8 * 1024 * 1024;
 constexpr std::uint64_t kSendfileChunk = 2 * 1024 * 1024;
 constexpr std::size_t kDrainLimit = 64 * 1024;
+// Pipelined responses one worker sends for one connection before it lets the others have a turn.
+constexpr int kResponsesPerWake = 32;
 
 char* read_scratch() {
   // One buffer per worker thread: idle connections hold no read buffer at all.
@@ -132,6 +134,8 @@ void Connection::refresh_settings() {
 
 Connection::Next Connection::serve(std::int64_t now_ms) {
   bool responded = false;
+  int responses_this_wake = 0;
+  send_budget_ = kSendBudgetPerWake;
   now_ms_ = now_ms;
   if (state_ == State::kReading && parser_.idle()) refresh_settings();
   for (;;) {
@@ -151,6 +155,15 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
       if (!keep_alive_) return Next::kClose;
       state_ = State::kReading;
       request_started_ms_ = 0;
+      now_ms = now_ms_ = monotonic_ms();
+      if (++responses_this_wake >= kResponsesPerWake &&
+          (input_pos_ < input_.size() || input_maybe_pending_)) {
+        // Fairness: a client pipelining without end would keep this worker forever. Yield;
+        // EPOLLOUT on a socket with room fires at once and brings the buffered requests back
+        // (EPOLLIN would not: they are already read).
+        deadline_ms.store(now_ms + settings_->send_timeout_ms, std::memory_order_relaxed);
+        return Next::kWrite;
+      }
     }
 
     // Answer what is already buffered (pipelined requests) before reading more. A request
@@ -542,7 +555,7 @@ Connection::SendResult Connection::send_response() {
     return SendResult::kDone;
   };
   if (const SendResult r = send_bytes(out_, out_pos_); r != SendResult::kDone) return r;
-  std::uint64_t budget = kSendBudgetPerWake;
+  std::uint64_t& budget = send_budget_;  // shared by every response of this serve() call
   while (piece_ < pieces_.size()) {
     BodyPiece& piece = pieces_[piece_];
     const std::size_t before = piece_pos_;

@@ -114,7 +114,8 @@ class Connection {
   // --- Owner only.
   std::shared_ptr<const Settings> settings_;  // the snapshot this connection serves with
   std::uint64_t settings_generation_ = 0;
-  std::int64_t now_ms_ = 0;  // monotonic time of the current serve() call
+  std::int64_t now_ms_ = 0;        // monotonic time of the current request
+  std::uint64_t send_budget_ = 0;  // file bytes this serve() call may still send
   State state_ = State::kReading;
   RequestParser parser_;
   std::string input_;                    // received bytes not yet consumed by the parser

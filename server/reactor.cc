@@ -277,9 +277,16 @@ void Reactor::dispatch(ConnHandle handle) {
       c->phase.store(Connection::Phase::kBusy, std::memory_order_relaxed);
       if (queue_.try_push(handle)) return;
       // Queue full: refuse this one rather than block the reactor. We own it (kBusy, not queued).
-      context_.log.log(LogLevel::kWarn, "queue full ({}): answering 503", queue_.capacity());
       c->phase.store(Connection::Phase::kClosing, std::memory_order_relaxed);
-      reject_with_503(c->fd());
+      if (c->between_requests()) {
+        context_.log.log(LogLevel::kWarn, "queue full ({}): answering 503", queue_.capacity());
+        reject_with_503(c->fd());
+      } else {
+        // In the middle of a request or a response: a 503 now would be spliced into it.
+        context_.log.log(LogLevel::kWarn, "queue full ({}): closing a connection mid-response",
+                         queue_.capacity());
+      }
+      c->prepare_close();  // logs an unfinished response, keeps the metrics balanced
       close(*c);
       return;
     }

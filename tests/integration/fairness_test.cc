@@ -1,0 +1,87 @@
+// Integration test: one client pipelining without end cannot keep the only worker to itself;
+// another client's requests are answered promptly meanwhile.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "integration/cork_process_support.h"
+#include "integration/raw_client_support.h"
+
+namespace cork::integration {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+TEST(FairnessTest, APipeliningClientDoesNotStarveOthers) {
+  CorkProcess server;
+  server.put("a.txt", "a\n");
+  server.set("server", "threads", "1");
+  ASSERT_TRUE(server.start());
+
+  // The greedy client: 600,000 pipelined requests (about 21 MB), written as fast as cork reads
+  // them, its responses read and thrown away by a second thread. A plain socket: one thread
+  // writes, the other reads.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(server.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  timeval timeout{0, 200'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  const std::string request = get_request("/a.txt");
+  std::string batch;
+  for (int i = 0; i < 1000; ++i)
+    batch += request;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    char buffer[1 << 16];
+    while (!done.load()) {
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
+    }
+  });
+  std::thread writer([&] {
+    for (int i = 0; i < 600 && !done.load(); ++i) {
+      std::size_t sent = 0;
+      while (sent < batch.size() && !done.load()) {
+        const ssize_t n = ::send(fd, batch.data() + sent, batch.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) sent += static_cast<std::size_t>(n);
+        if (n < 0 && errno != EAGAIN && errno != EINTR) return;
+      }
+    }
+  });
+
+  std::this_thread::sleep_for(100ms);  // let the greedy stream get going
+  long long worst_ms = 0;
+  for (int i = 0; i < 10; ++i) {
+    const auto start = Clock::now();
+    HttpResponse response;
+    ASSERT_TRUE(fetch(server.port(), get_request("/a.txt"), response, Method::kGet, 10s));
+    EXPECT_EQ(response.status, 200);
+    worst_ms = std::max<long long>(
+        worst_ms,
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+  }
+  done = true;
+  writer.join();
+  reader.join();
+  ::close(fd);
+  EXPECT_LT(worst_ms, 1000) << "another client waited " << worst_ms << " ms for one small file";
+}
+
+}  // namespace
+}  // namespace cork::integration

@@ -174,3 +174,29 @@ TEST_F(PathsTest, WellKnownIsServed) {
 
 }  // namespace
 }  // namespace cork::integration
+
+namespace cork::integration {
+namespace {
+
+// Paths longer than PATH_MAX (4096) but within max_request_line reach the file system and are
+// 404 (ENAMETOOLONG), a segment longer than NAME_MAX (255) too; beyond max_request_line, 414.
+TEST(LongPathTest, OverPathMaxIs404AndOverTheLineLimitIs414) {
+  CorkProcess server;
+  server.put("a.txt", "a\n");
+  ASSERT_TRUE(server.start());
+  HttpResponse response;
+  std::string deep;
+  while (deep.size() < 5000)
+    deep += "/abcdefghij";
+  ASSERT_TRUE(fetch(server.port(), get_request(deep), response));
+  EXPECT_EQ(response.status, 404);
+  ASSERT_TRUE(fetch(server.port(), get_request("/" + std::string(300, 'n')), response));
+  EXPECT_EQ(response.status, 404);
+  ASSERT_TRUE(fetch(server.port(), get_request("/" + std::string(9000, 'x')), response));
+  EXPECT_EQ(response.status, 414);
+  ASSERT_TRUE(fetch(server.port(), get_request("/a.txt"), response));
+  EXPECT_EQ(response.status, 200);  // still serving
+}
+
+}  // namespace
+}  // namespace cork::integration

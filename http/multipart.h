@@ -31,7 +31,8 @@ struct MultipartBody {
 
 // `ranges` as decide_range returns them (each first <= last < length); `length` the
 // representation's size for Content-Range; `content_type` may be empty (then the parts carry
-// no Content-Type line); `boundary` as make_boundary returns it.
+// no Content-Type line); `boundary` as make_boundary returns it. `length` must be below 2^63
+// (every file size is: off_t), so that content_length cannot wrap.
 MultipartBody build_multipart_byteranges(const std::vector<ByteRange>& ranges, std::uint64_t length,
                                          std::string_view content_type, std::string_view boundary);
 

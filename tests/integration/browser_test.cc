@@ -43,8 +43,9 @@ TEST(BrowserTest, BundledSiteRendersWithItsScriptAndEveryAsset) {
       " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-quic"
       " --no-first-run --disable-background-networking --disable-component-update"
       " --disable-sync --user-data-dir=" +
-      shell_quote(profile.string()) + " --virtual-time-budget=5000 --dump-dom http://127.0.0.1:" +
-      std::to_string(server.port()) + "/ 2>/dev/null";
+      shell_quote(profile.string()) +
+      " --virtual-time-budget=5000 --dump-dom http://127.0.0.1:" + std::to_string(server.port()) +
+      "/ 2>/dev/null";
   int exit_status = -1;
   const auto dom = run_command(command, exit_status);
   ASSERT_TRUE(dom.has_value()) << "cannot run chromium";

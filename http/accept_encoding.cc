@@ -5,25 +5,13 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "http/request.h"  // equals_ignore_case
+#include "http/request.h"  // equals_ignore_case, trim_ows
 
 namespace cork {
 
 namespace {
 
 // RFC 9110 5.6.3: OWS = *( SP / HTAB ).
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
 // RFC 9110 5.6.2: tchar.
 bool is_tchar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;

@@ -14,21 +14,6 @@ namespace cork {
 
 namespace {
 
-// All fields named `name` joined with ", " (RFC 9110 5.3), or nullopt when there are none.
-std::optional<std::string> combined_list(const RequestHead& request, std::string_view name) {
-  std::optional<std::string> out;
-  for (std::size_t i = 0; i < request.field_count(); ++i) {
-    if (!equals_ignore_case(request.field_name(i), name)) continue;
-    if (!out) {
-      out.emplace(request.field_value(i));
-    } else {
-      out->append(", ");
-      out->append(request.field_value(i));
-    }
-  }
-  return out;
-}
-
 // The date of a singleton date field, or nullopt when absent, repeated or unparsable
 // (RFC 9110 13.1.3, 13.1.4: such a field is ignored).
 std::optional<std::time_t> single_date(const RequestHead& request, std::string_view name) {
@@ -46,14 +31,14 @@ std::string_view trim_leading_ows(std::string_view s) {
 
 Precondition evaluate_preconditions(const RequestHead& request, const Validators& v) {
   // Step 1: If-Match, strong comparison (RFC 9110 13.1.1).
-  if (const auto if_match = combined_list(request, "If-Match")) {
+  if (const auto if_match = request.combined("If-Match")) {
     if (!list_matches(*if_match, v.etag, /*weak=*/false)) return Precondition::kFailed;
   } else if (const auto date = single_date(request, "If-Unmodified-Since")) {
     // Step 2: only without If-Match (RFC 9110 13.1.4).
     if (v.last_modified > *date) return Precondition::kFailed;
   }
   // Step 3: If-None-Match, weak comparison (RFC 9110 13.1.2); 304 because this is GET/HEAD.
-  if (const auto if_none_match = combined_list(request, "If-None-Match")) {
+  if (const auto if_none_match = request.combined("If-None-Match")) {
     if (list_matches(*if_none_match, v.etag, /*weak=*/true)) return Precondition::kNotModified;
   } else if (const auto date = single_date(request, "If-Modified-Since")) {
     // Step 4: only without If-None-Match (RFC 9110 13.1.3).

@@ -12,7 +12,7 @@
 
 #include "http/accept_encoding.h"  // parse_qvalue
 #include "http/http_date.h"
-#include "http/request.h"  // equals_ignore_case
+#include "http/request.h"  // equals_ignore_case, trim_ows
 
 namespace cork {
 
@@ -115,14 +115,6 @@ void split_outside_quotes(std::string_view text, char separator, F&& f) {
     }
   }
   f(text.substr(std::min(start, text.size())));
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace

@@ -8,13 +8,11 @@
 #include <charconv>
 #include <optional>
 
+#include "http/request.h"  // is_ows, trim_ows
+
 namespace cork {
 
 namespace {
-
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
 
 // etagc = %x21 / %x23-7E / obs-text (RFC 9110 8.8.3).
 bool is_etagc(char ch) {
@@ -52,14 +50,6 @@ std::optional<ParsedTag> parse_entity_tag(std::string_view text) {
   auto tag = take_entity_tag(text);
   if (!tag || !text.empty()) return std::nullopt;
   return tag;
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back()))
-    s.remove_suffix(1);
-  return s;
 }
 
 void append_hex(std::string& out, std::uint64_t value) {

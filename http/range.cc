@@ -7,36 +7,17 @@
 #include <limits>
 #include <optional>
 
+#include "http/request.h"
+
 namespace cork {
 
 namespace {
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
-char to_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 // RFC 9110 14.1: range-unit is a token compared case-insensitively; only "bytes" is known.
 bool is_bytes_unit(std::string_view unit) {
-  constexpr std::string_view kBytes = "bytes";
-  if (unit.size() != kBytes.size()) return false;
-  for (std::size_t i = 0; i < unit.size(); ++i) {
-    if (to_lower(unit[i]) != kBytes[i]) return false;
-  }
-  return true;
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back()))
-    s.remove_suffix(1);
-  return s;
+  return equals_ignore_case(unit, "bytes");
 }
 
 // 1*DIGIT as a uint64; nullopt when empty, not all digits, or larger than 2^64 - 1.

@@ -7,10 +7,15 @@ namespace {
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
 }  // namespace
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && is_ows(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -80,6 +85,20 @@ std::size_t RequestHead::count(std::string_view name) const {
     if (equals_ignore_case(field_name(i), name)) ++n;
   }
   return n;
+}
+
+std::optional<std::string> RequestHead::combined(std::string_view name) const {
+  std::optional<std::string> out;
+  for (std::size_t i = 0; i < field_count(); ++i) {
+    if (!equals_ignore_case(field_name(i), name)) continue;
+    if (out) {
+      out->append(", ");
+      out->append(field_value(i));
+    } else {
+      out.emplace(field_value(i));
+    }
+  }
+  return out;
 }
 
 }  // namespace cork

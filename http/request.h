@@ -38,6 +38,9 @@ class RequestHead {
   std::optional<std::string_view> header(std::string_view name) const;
   // How many fields carry this name (case-insensitive).
   std::size_t count(std::string_view name) const;
+  // Every field with this name joined with ", " (RFC 9110 5.3: the same as one field with a
+  // comma-separated list), or nullopt when there is none.
+  std::optional<std::string> combined(std::string_view name) const;
 
  private:
   struct Field {
@@ -52,5 +55,12 @@ class RequestHead {
 
 // Case-insensitive ASCII comparison.
 bool equals_ignore_case(std::string_view a, std::string_view b);
+
+// RFC 9110 5.6.3: OWS = *( SP / HTAB ).
+inline bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
+// `s` without leading and trailing OWS.
+std::string_view trim_ows(std::string_view s);
 
 }  // namespace cork

@@ -9,25 +9,15 @@
 
 #include <fmt/format.h>
 
+#include "http/request.h"
+
 namespace cork {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 bool AddressFilter::parse(std::string_view text, AddressFilter& out, std::string& error) {
   AddressFilter parsed;
   while (!text.empty()) {
     const std::size_t comma = text.find(',');
-    const std::string_view item = trim(text.substr(0, comma));
+    const std::string_view item = trim_ows(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     if (item.empty()) continue;
     const std::size_t slash = item.find('/');

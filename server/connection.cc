@@ -83,16 +83,6 @@ void append_escaped(fmt::memory_buffer& out, std::string_view text) {
   }
 }
 
-// All fields named `name` joined with ", " (RFC 9110 5.3: the same as one comma-separated field).
-void joined_field(const RequestHead& head, std::string_view name, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < head.field_count(); ++i) {
-    if (!equals_ignore_case(head.field_name(i), name)) continue;
-    if (!out.empty()) out.append(", ");
-    out.append(head.field_value(i));
-  }
-}
-
 std::string_view log_time_now() {
   thread_local std::time_t cached_second = -1;
   thread_local char cached[40];
@@ -336,8 +326,7 @@ void Connection::plan_file(std::shared_ptr<const CachedFile> entry) {
   const FileRepresentation* rep = &entry->identity;
   std::string_view encoding;
   if (entry->has_variants()) {
-    std::string accept;
-    joined_field(request, "accept-encoding", accept);
+    const std::string accept = request.combined("accept-encoding").value_or("");
     if (!accept.empty()) {
       if (entry->br.file && accepts_coding(accept, "br")) {
         rep = &entry->br;
@@ -442,8 +431,7 @@ void Connection::plan_listing(std::string_view directory, std::string_view url_p
     plan_error(err == EACCES ? 403 : 500, /*close=*/false);
     return;
   }
-  std::string accept;
-  joined_field(request, "accept", accept);
+  const std::string accept = request.combined("accept").value_or("");
   const bool json = prefers_json(accept);
   std::string body = json ? render_listing_json(url_path, std::move(entries))
                           : render_listing_html(url_path, std::move(entries));

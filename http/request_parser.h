@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include <llhttp.h>
@@ -78,14 +79,12 @@ class RequestParser {
   int check_head();
   void map_llhttp_error(llhttp_errno_t err);
   Result classify_method(std::string_view rest, std::size_t consumed_before);
-  bool check_request_line(std::string_view bytes);
+  bool scan_head(std::string_view bytes);
 
   ParserLimits limits_;
   llhttp_t parser_;
   RequestHead head_;
 
-  const char* chunk_begin_ = nullptr;  // start of the bytes given to the current feed()
-  char byte_before_chunk_ = 0;         // last byte of the previous feed()
   std::size_t head_bytes_ = 0;         // bytes of the current head consumed so far
   std::size_t method_bytes_seen_ = 0;  // bytes of the current request line before the URL
   char method_prefix_[32] = {};        // first bytes of the current request, for 400 vs 501
@@ -93,9 +92,17 @@ class RequestParser {
   // a token followed by SP (501) or with junk (400) is decided by the bytes that follow.
   bool method_undecided_ = false;
   std::size_t method_length_ = 0;
-  // RFC 9112 3: exactly one SP between the parts of the request line (llhttp 8.1 allows runs).
-  bool line_started_ = false;
-  bool line_done_ = false;
+  // Where scan_head() is in the current request's head (request line: one SP between its
+  // parts; header lines: none may start with whitespace, obs-fold).
+  enum class HeadScan : std::uint8_t {
+    kBeforeLine,
+    kRequestLine,
+    kLineStart,
+    kBlankLine,
+    kInLine,
+    kDone
+  };
+  HeadScan scan_ = HeadScan::kBeforeLine;
   bool previous_was_space_ = false;
   bool has_body_ = false;
   bool in_field_value_ = false;

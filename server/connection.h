@@ -7,6 +7,8 @@
 //     connection at a time. `phase` says which:
 //       kIdle    - armed in epoll, nobody touches it; only the reactor may move it out of kIdle
 //                  (to kBusy when an event fires, to kClosing when a timer expires or on drain).
+//                  A new connection starts kIdle outside the epoll set and is dispatched at
+//                  once (kBusy) by the reactor that accepted it.
 //       kBusy    - handed to the queue or being served by one worker; everything below the
 //                  "owner" line belongs to that worker. The worker re-arms epoll first and then
 //                  moves kBusy -> kIdle with a CAS; touches nothing after a successful CAS.
@@ -73,6 +75,9 @@ class Connection {
   std::atomic<std::int64_t> deadline_ms{0};
 
   // --- Owner only (a worker while kBusy; the reactor after it moved kIdle -> kClosing).
+  // Whether the socket was added to the epoll set yet: a new connection goes to a worker
+  // straight from accept and is added only when it first has to wait (Reactor::serve).
+  bool in_epoll = false;
   // Reads, parses and sends until the socket would block or the connection must close.
   // Sets deadline_ms for the wait it asks for.
   Next serve(std::int64_t now_ms);

@@ -48,6 +48,12 @@ bool open_listener(const std::string& host, int port, int backlog, UniqueFd& out
   // responses are written whole, and a pipelined second response must not wait for the ACK
   // of the first (Nagle with delayed ACKs). One call here instead of one per connection.
   (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Accept a connection only once its first bytes have arrived (or after about a second, when
+  // the kernel gives up waiting and hands it over anyway): the reactor then passes it straight
+  // to a worker that finds the request already there. Best effort; without it the worker just
+  // waits for the request in epoll.
+  const int defer_seconds = 1;
+  (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
     error = fmt::format("cannot listen on {}:{}: {}", shown, port, std::strerror(errno));
     return false;

@@ -231,19 +231,17 @@ void Reactor::accept_all(std::int64_t now_ms) {
     if (++next_generation_ == 0) next_generation_ = 1;  // generation 0 never names a connection
     auto connection =
         std::make_unique<Connection>(std::move(socket), handle, peer, context_, now_ms);
-    epoll_event ev{};
-    ev.events = kReadEvents;
-    ev.data.u64 = handle.value;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      context_.log.log(LogLevel::kError, "epoll_ctl(ADD): {}", std::strerror(errno));
-      continue;  // the connection (and its socket) is destroyed here
-    }
     timers_.push(next_check(connection->deadline_ms.load(std::memory_order_relaxed), now_ms),
                  handle.value);
     table_[static_cast<std::size_t>(fd)] = std::move(connection);
     highest_fd_ = std::max(highest_fd_, fd);
     ++live_;
     context_.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
+    // Straight to a worker, not yet in the epoll set: with TCP_DEFER_ACCEPT (listener.cc) the
+    // request has usually arrived already, and a Connection: close exchange then needs no
+    // epoll_ctl and no epoll round trip at all. The worker adds the socket to the epoll set the
+    // first time it has to wait (Reactor::serve).
+    dispatch(handle);
   }
 }
 
@@ -320,10 +318,13 @@ void Reactor::serve(ConnHandle handle) {
     epoll_event ev{};
     ev.events = next == Connection::Next::kRead ? kReadEvents : kWriteEvents;
     ev.data.u64 = handle.value;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd(), &ev) != 0) {
-      context_.log.log(LogLevel::kError, "epoll_ctl(MOD): {}", std::strerror(errno));
+    const int op = c.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (::epoll_ctl(epoll_.get(), op, c.fd(), &ev) != 0) {
+      context_.log.log(LogLevel::kError, "epoll_ctl({}): {}", c.in_epoll ? "MOD" : "ADD",
+                       std::strerror(errno));
       break;
     }
+    c.in_epoll = true;
     // Publish: from here on the reactor may hand the connection to anyone.
     auto expected = Connection::Phase::kBusy;
     if (c.phase.compare_exchange_strong(expected, Connection::Phase::kIdle,

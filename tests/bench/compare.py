@@ -25,7 +25,8 @@ on Ctrl-C, SIGTERM or failure):
 
 --syscalls: instead, runs `strace -c -f` attached to each server (cork and nginx unless BENCH_SERVERS
 says otherwise) during a short wrk run (1 KiB, keep-alive, 64 connections) and prints the syscalls
-per request, also written to tests/bench/results/syscalls.md.
+per request, also written to tests/bench/results/syscalls.md. With BENCH_SCENARIOS, the first
+scenario named is counted instead.
 
 Environment:
   BENCH_SECONDS    seconds per recorded run (default 5; the 100 MiB scenario runs twice as long)
@@ -813,8 +814,8 @@ def parse_strace_c(text):
     return calls
 
 
-def syscalls_mode(servers, runner, seconds, out_dir):
-    scenario = SCENARIOS[0]
+def syscalls_mode(servers, runner, seconds, out_dir, scenario):
+    _, _, conns, _, _, desc = scenario
     results = {}
     for s in servers:
         log(f"syscalls: {s}: warm-up")
@@ -831,7 +832,7 @@ def syscalls_mode(servers, runner, seconds, out_dir):
                                   start_new_session=True)
         CHILDREN.append(strace)
         time.sleep(1.0)  # let strace attach to every thread
-        log(f"syscalls: {s}: wrk -t2 -c64 -d{seconds}s under strace ({len(tids)} threads)")
+        log(f"syscalls: {s}: wrk -t2 -c{conns} -d{seconds}s under strace ({len(tids)} threads)")
         r = runner.wrk(s_objs[s], scenario, seconds)
         strace.send_signal(signal.SIGINT)
         try:
@@ -845,7 +846,7 @@ def syscalls_mode(servers, runner, seconds, out_dir):
         if "error" in r or not r["requests"]:
             die(f"syscalls: {s}: wrk failed: {r.get('error')}")
         results[s] = (r["requests"], r["rps"], calls, text)
-    lines = ["# Syscalls per request (strace -c -f, 1 KiB, keep-alive, wrk -t2 -c64, "
+    lines = [f"# Syscalls per request (strace -c -f, {desc}, wrk -t2 -c{conns}, "
              f"{seconds} s under strace)\n"]
     allnames = sorted({n for _, _, c, _ in results.values() for n in c},
                       key=lambda n: -max(results[s][2].get(n, 0) / results[s][0] for s in results))
@@ -948,7 +949,8 @@ def main():
     runner = Runner(lua, timeout_s=10)
 
     if args.syscalls:
-        syscalls_mode(servers, runner, env_num("BENCH_SYSCALL_SECONDS", 5, int) or 1, out_dir)
+        syscalls_mode(servers, runner, env_num("BENCH_SYSCALL_SECONDS", 5, int) or 1, out_dir,
+                      scenarios[0] if scenarios else SCENARIOS[0])
         return 0
 
     memory = {}

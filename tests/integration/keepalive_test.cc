@@ -228,6 +228,45 @@ TEST(TimeoutTest, IncompleteHeadIsClosedAfterHeaderTimeout) {
   }
 }
 
+// A client that connects and sends nothing is closed too. The listener defers the accept
+// until the first bytes arrive (TCP_DEFER_ACCEPT, 1 s), so such a connection reaches cork about
+// a second late and header_timeout runs from there: closed after 1-2 s more than the timeout,
+// with nothing sent.
+TEST(TimeoutTest, SilentConnectionIsClosedAfterHeaderTimeout) {
+  CorkProcess server;
+  put_files(server);
+  server.set("http", "header_timeout", "1");
+  ASSERT_TRUE(server.start());
+  RawClient client;
+  ASSERT_TRUE(client.connect(server.port()));
+  auto connected = Clock::now();
+  Drained rest = client.read_until_close(8s);
+  auto elapsed = Clock::now() - connected;
+  ASSERT_TRUE(rest.closed()) << "a silent connection was kept open for 8 s";
+  EXPECT_GE(ms(elapsed), kEarliestMs) << "closed before header_timeout";
+  EXPECT_LE(ms(elapsed), kLatestMs + 2000);
+  EXPECT_EQ(rest.data, "") << "a silent connection was sent " << printable(rest.data);
+}
+
+// A new connection goes to a worker straight from accept and enters the epoll set only when it
+// first has to wait. A request sent well after the connect (past the 1 s deferral, so cork has
+// accepted the connection with nothing to read) is answered, and so is the next one.
+TEST(TimeoutTest, RequestSentLongAfterConnectIsAnswered) {
+  CorkProcess server;
+  put_files(server);
+  ASSERT_TRUE(server.start());
+  RawClient client;
+  ASSERT_TRUE(client.connect(server.port()));
+  std::this_thread::sleep_for(2500ms);  // the client's pause, not a wait for a condition
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(client.send_all(get_request("/a.txt")));
+    HttpResponse response;
+    ASSERT_TRUE(client.read_response(response, Method::kGet, 3s)) << "request " << i;
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, kA);
+  }
+}
+
 // The whole head must arrive within header_timeout: a byte every 100 ms does not extend it.
 TEST(TimeoutTest, TricklingHeadIsClosedAfterHeaderTimeout) {
   CorkProcess server;

@@ -39,6 +39,13 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 // connections get a turn.
 constexpr std::uint64_t kSendBudgetPerWake = 8 * 1024 * 1024;
 constexpr std::uint64_t kSendfileChunk = 2 * 1024 * 1024;
+// A large body is fed to the socket only while less than this is queued and not yet sent
+// (TCP_NOTSENT_LOWAT): the socket buffer stays small and cache-warm instead of growing to
+// several MiB ahead of the reader. 100 MiB over loopback, 4 connections: 26.0 -> 27.2 req/s
+// (nginx 25.5; 1 MiB did as well, 2 MiB was worse, 128 KiB in between); applied to 1 MiB
+// files it cost ~3%, so it is set only for bodies above kLargeBody.
+constexpr int kLargeBodyNotsentLowat = 512 * 1024;
+constexpr std::uint64_t kLargeBody = 1024 * 1024;
 constexpr std::size_t kDrainLimit = 64 * 1024;
 // Pipelined responses one worker sends for one connection before it lets the others have a turn.
 constexpr int kResponsesPerWake = 32;
@@ -528,6 +535,12 @@ Connection::SendResult Connection::send_response() {
     // Head, part heads and file bytes leave in full segments; uncorking flushes the tail.
     set_cork(fd, true);
     corked_ = true;
+    if (file_remaining_ > kLargeBody && !notsent_lowat_set_) {
+      // Best effort, like the cork itself.
+      (void)::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &kLargeBodyNotsentLowat,
+                         sizeof kLargeBodyNotsentLowat);
+      notsent_lowat_set_ = true;
+    }
   }
   auto send_bytes = [fd](std::string_view bytes, std::size_t& pos) {
     while (pos < bytes.size()) {

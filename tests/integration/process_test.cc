@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -199,6 +201,30 @@ TEST(StartupTest, ThreadsFlagIsAccepted) {
   HttpResponse response;
   ASSERT_TRUE(fetch(server.port(), get_request("/a.txt"), response));
   EXPECT_EQ(response.status, 200);
+}
+
+// The reactor and the workers run under SCHED_BATCH (their wake-ups do not preempt a running
+// thread, so events are handled in batches under load). The scheduling policy of each thread is
+// field 41 of /proc/<pid>/task/<tid>/stat; SCHED_BATCH is 3.
+TEST(StartupTest, ReactorAndWorkersRunUnderSchedBatch) {
+  CorkProcess server;
+  server.put("a.txt", "file a\n");
+  ASSERT_TRUE(server.start({"--threads", "2"}));
+  HttpResponse response;
+  ASSERT_TRUE(fetch(server.port(), get_request("/a.txt"), response));  // the pool is running
+  ASSERT_EQ(response.status, 200);
+  const std::filesystem::path tasks = "/proc/" + std::to_string(server.pid()) + "/task";
+  int batch = 0;
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    const std::string stat = read_file(task.path() / "stat");
+    // After the command name in parentheses come fields 3, 4, ...: field 41 is the 39th.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 41 && fields >> field; ++i) {
+    }
+    if (field == "3") ++batch;
+  }
+  EXPECT_GE(batch, 3) << "threads under SCHED_BATCH (the reactor and two workers)";
 }
 
 class ExitSignalTest : public ::testing::TestWithParam<int> {};

@@ -46,7 +46,9 @@ constexpr std::uint64_t kSendfileChunk = 512 * 1024;
 // (TCP_NOTSENT_LOWAT): the socket buffer stays small and cache-warm instead of growing to
 // several MiB ahead of the reader. 100 MiB over loopback, 4 connections, with the early uncork
 // in send_response(): 23.9 req/s without, 29.5 with (nginx 25.2); a 1 MiB low-water mark did as
-// well, 2 MiB worse. 1 MiB files gain nothing from it, so it is set only above kLargeBody.
+// well, 2 MiB worse. 1 MiB files gain nothing from it, so it is set only when a body above
+// kLargeBody is sent, and then stays for the connection (later, smaller responses only see a
+// socket buffer that holds at most 512 KiB of unsent bytes).
 constexpr int kLargeBodyNotsentLowat = 512 * 1024;
 constexpr std::uint64_t kLargeBody = 1024 * 1024;
 constexpr std::size_t kDrainLimit = 64 * 1024;
@@ -209,6 +211,9 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
 }
 
 Connection::Next Connection::wait_for_input(std::int64_t now_ms) {
+  // Draining, with nothing of a request received (an idle keep-alive connection, or a new one
+  // whose first bytes have not come): nothing to finish, close now.
+  if (context_.draining.load(std::memory_order_relaxed) && between_requests()) return Next::kClose;
   std::int64_t deadline;
   if (parser_.in_body()) {
     deadline = now_ms + settings_->header_timeout_ms;  // a body must keep coming
@@ -218,7 +223,6 @@ Connection::Next Connection::wait_for_input(std::int64_t now_ms) {
     if (request_started_ms_ == 0) request_started_ms_ = now_ms;
     deadline = request_started_ms_ + settings_->header_timeout_ms;
   } else {
-    if (context_.draining.load(std::memory_order_relaxed)) return Next::kClose;
     deadline = now_ms + settings_->keepalive_timeout_ms;
     // An idle keep-alive connection keeps no buffers: 10,000 of them should cost little more
     // than their sockets. The next request allocates again (one malloc, from the thread cache).
@@ -534,7 +538,7 @@ void Connection::add_file_piece(std::string bytes, off_t offset, std::uint64_t l
 
 Connection::SendResult Connection::send_response() {
   const int fd = socket_.get();
-  if (!pieces_.empty() && !corked_) {
+  if (!pieces_.empty() && !corked_ && out_pos_ == 0) {  // once, before the head's first byte
     // Head, part heads and file bytes leave in full segments; uncorking flushes the tail.
     set_cork(fd, true);
     corked_ = true;

@@ -105,7 +105,8 @@ int Reactor::run() {
   // a busy machine the reactor then finds several ready connections per epoll_wait() instead of
   // one, and a worker several queued ones, so each request costs fewer context switches; on an
   // idle core nothing changes. Measured (2 cores shared with wrk, 5 interleaved rounds): 1 KiB
-  // keep-alive 1000 connections 80k -> 89k req/s, 64 connections 111k -> 125k; p99 unchanged.
+  // keep-alive 1000 connections 80k -> 89k req/s, 64 connections 111k -> 125k; p99 within
+  // the noise (64 connections: 1.1-2.0 ms against 1.55-1.57 ms without, two runs each).
   // Best effort: without it cork only runs slower.
   const sched_param no_priority{};
   if (::sched_setscheduler(0, SCHED_BATCH, &no_priority) != 0) {

@@ -228,10 +228,10 @@ TEST(TimeoutTest, IncompleteHeadIsClosedAfterHeaderTimeout) {
   }
 }
 
-// A client that connects and sends nothing is closed too. The listener defers the accept
-// until the first bytes arrive (TCP_DEFER_ACCEPT, 1 s), so such a connection reaches cork about
-// a second late and header_timeout runs from there: closed after 1-2 s more than the timeout,
-// with nothing sent.
+// A client that connects and sends nothing is closed too, with nothing sent. The listener
+// defers the accept until the first bytes arrive (TCP_DEFER_ACCEPT, 1 s), so such a connection
+// reaches cork about a second late and header_timeout runs from there: the upper bound allows
+// for that second (and a SYN-ACK retransmission).
 TEST(TimeoutTest, SilentConnectionIsClosedAfterHeaderTimeout) {
   CorkProcess server;
   put_files(server);

@@ -19,30 +19,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-
-def rss_kib(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except FileNotFoundError:
-            pass
-    return total
-
-
-def children(pid):
-    """pid and all its descendants (nginx workers)."""
-    out = [pid]
-    try:
-        kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-        for k in kids.split():
-            out += children(int(k))
-    except FileNotFoundError:
-        pass
-    return out
+# The benchmark's own helpers (compare.py runs nothing when imported): RSS/PSS of a set of
+# processes, and a process with all its descendants.
+from compare import process_tree, rss_kib  # noqa: E402
 
 
 def wait_port(port, deadline=10.0):
@@ -84,7 +63,7 @@ def get(port, keep=False):
 
 def measure(name, port, pids_of, n):
     time.sleep(0.5)
-    before = rss_kib(pids_of())
+    before, _ = rss_kib(pids_of())
     held = []
     failures = 0
     started = time.time()
@@ -102,7 +81,7 @@ def measure(name, port, pids_of, n):
             print(f"  {name}: stopped after 120 s at {i} connections", file=sys.stderr)
             break
     time.sleep(1.0)
-    after = rss_kib(pids_of())
+    after, _ = rss_kib(pids_of())
     t0 = time.time()
     ok, _ = get(port)
     latency_ms = (time.time() - t0) * 1000
@@ -183,7 +162,7 @@ http {{
                                    "-e", os.path.join(nd, "error.log")])
             procs.append(ng)
             if wait_port(18291):
-                results.append(measure("nginx", 18291, lambda: children(ng.pid), n))
+                results.append(measure("nginx", 18291, lambda: process_tree(ng.pid), n))
             ng.send_signal(signal.SIGQUIT)
             ng.wait(timeout=20)
     finally:

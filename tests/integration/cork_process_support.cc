@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -333,33 +334,44 @@ std::size_t CorkProcess::open_sockets() const {
 
 namespace {
 
-// The state letter of /proc/PID/task/TID/stat ("R", "S", "T", ...), or "" when unreadable.
-std::string task_state(const fs::path& stat_path) {
+// Field `field` (proc(5) numbering, at least 3) of a /proc/PID/task/TID/stat file, or "".
+std::string stat_field(const fs::path& stat_path, int field) {
   std::ifstream in(stat_path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // "tid (comm) S ...": comm may contain spaces and parentheses, the state follows the last ')'.
+  // "tid (comm) S ...": comm may contain spaces and parentheses; field 3 follows the last ')'.
   const std::size_t paren = text.rfind(')');
   if (paren == std::string::npos || paren + 2 >= text.size()) return "";
-  return text.substr(paren + 2, 1);
+  std::istringstream fields(text.substr(paren + 2));
+  std::string value;
+  for (int i = 3; i <= field; ++i) {
+    if (!(fields >> value)) return "";
+  }
+  return value;
 }
 
 }  // namespace
+
+std::vector<std::string> CorkProcess::thread_stat_fields(int field) const {
+  std::vector<std::string> values;
+  std::error_code error;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid_) + "/task", error), end;
+       !error && it != end; it.increment(error)) {
+    values.push_back(stat_field(it->path() / "stat", field));
+  }
+  if (error) values.clear();
+  return values;
+}
 
 ::testing::AssertionResult CorkProcess::pause() {
   if (!running()) return ::testing::AssertionFailure() << "cork is not running";
   ::kill(pid_, SIGSTOP);
   const auto deadline = Clock::now() + std::chrono::seconds(5);
   for (;;) {
-    std::error_code error;
-    bool all_stopped = true;
-    std::size_t tasks = 0;
-    for (fs::directory_iterator it("/proc/" + std::to_string(pid_) + "/task", error), end;
-         !error && it != end; it.increment(error)) {
-      ++tasks;
-      const std::string state = task_state(it->path() / "stat");
-      if (state != "T" && state != "t") all_stopped = false;
-    }
-    if (!error && tasks > 0 && all_stopped) return ::testing::AssertionSuccess();
+    const std::vector<std::string> states = thread_stat_fields(3);
+    const bool all_stopped =
+        !states.empty() && std::all_of(states.begin(), states.end(),
+                                       [](const std::string& s) { return s == "T" || s == "t"; });
+    if (all_stopped) return ::testing::AssertionSuccess();
     if (Clock::now() >= deadline) {
       ::kill(pid_, SIGCONT);
       return ::testing::AssertionFailure() << "cork's threads did not all stop within 5 s";

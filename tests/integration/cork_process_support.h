@@ -103,6 +103,10 @@ class CorkProcess {
   // Those of them that are sockets: the listener and one per connection. Unlike open_fds(),
   // not affected by the files cork keeps open in its file cache.
   std::size_t open_sockets() const;
+  // One field of /proc/PID/task/TID/stat for each of the child's threads, numbered as in
+  // proc(5) (3: the state letter, 41: the scheduling policy); "" for a thread whose file could
+  // not be read. Empty when the thread list cannot be read.
+  std::vector<std::string> thread_stat_fields(int field) const;
 
   // Stops the child with SIGSTOP and waits (up to 5 s) until every one of its threads is stopped,
   // so that whatever a test sends meanwhile is waiting for it when resume() sends SIGCONT.

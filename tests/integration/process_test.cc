@@ -7,10 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <regex>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -205,7 +204,7 @@ TEST(StartupTest, ThreadsFlagIsAccepted) {
 
 // The reactor and the workers run under SCHED_BATCH (their wake-ups do not preempt a running
 // thread, so events are handled in batches under load). The scheduling policy of each thread is
-// field 41 of /proc/<pid>/task/<tid>/stat; SCHED_BATCH is 3.
+// field 41 of its /proc stat file; SCHED_BATCH is 3.
 TEST(StartupTest, ReactorAndWorkersRunUnderSchedBatch) {
   CorkProcess server;
   server.put("a.txt", "file a\n");
@@ -213,18 +212,9 @@ TEST(StartupTest, ReactorAndWorkersRunUnderSchedBatch) {
   HttpResponse response;
   ASSERT_TRUE(fetch(server.port(), get_request("/a.txt"), response));  // the pool is running
   ASSERT_EQ(response.status, 200);
-  const std::filesystem::path tasks = "/proc/" + std::to_string(server.pid()) + "/task";
-  int batch = 0;
-  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
-    const std::string stat = read_file(task.path() / "stat");
-    // After the command name in parentheses come fields 3, 4, ...: field 41 is the 39th.
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-    std::string field;
-    for (int i = 3; i <= 41 && fields >> field; ++i) {
-    }
-    if (field == "3") ++batch;
-  }
-  EXPECT_GE(batch, 3) << "threads under SCHED_BATCH (the reactor and two workers)";
+  const std::vector<std::string> policies = server.thread_stat_fields(41);
+  EXPECT_GE(std::count(policies.begin(), policies.end(), "3"), 3)
+      << "threads under SCHED_BATCH (the reactor and two workers)";
 }
 
 class ExitSignalTest : public ::testing::TestWithParam<int> {};

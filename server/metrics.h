@@ -46,6 +46,14 @@ struct MetricsGauges {
   double uptime_seconds = 0;
 };
 
+// Whoever knows the gauges (the server's wiring: the queue, the pool, the access log) and
+// hands them to the status page. Interface; safe to call from any thread.
+class GaugeSource {
+ public:
+  virtual ~GaugeSource() = default;
+  virtual MetricsGauges gauges() const = 0;
+};
+
 // The whole page, "# HELP"/"# TYPE" lines included.
 std::string render_metrics(const Metrics& metrics, const MetricsGauges& gauges);
 

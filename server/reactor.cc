@@ -1,9 +1,7 @@
-// Reactor: epoll loop, accept, dispatch to workers, timers, signals, and the one place that
-// closes connections.
+// Reactor: epoll loop, accept, dispatch to workers, timers, signals. Why SCHED_BATCH, the
+// accept path and the FIN from the worker: tests/bench/PERFORMANCE.md ("Reactor").
 #include "server/reactor.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -15,19 +13,20 @@
 #include <cerrno>
 #include <cstring>
 
-#include "http/response_head.h"
-#include "http/status.h"
-#include "server/clock.h"
+#include "server/access_line.h"
 #include "server/signals.h"
+#include "server/socket_io.h"
 
 namespace cork {
 
 namespace {
 
-constexpr std::uint64_t kListenerTag = ~std::uint64_t{0};
-constexpr std::uint64_t kSignalTag = ~std::uint64_t{0} - 1;
-constexpr std::uint64_t kWakeTag = ~std::uint64_t{0} - 2;
-constexpr std::uint64_t kFileCacheTag = ~std::uint64_t{0} - 3;
+// epoll tags below 2^32: a ConnHandle's generation is never 0, so its value never is one.
+constexpr std::uint64_t kListenerTag = 1;
+constexpr std::uint64_t kSignalTag = 2;
+constexpr std::uint64_t kWakeTag = 3;
+constexpr std::uint64_t kFirstWatchTag = 16;
+constexpr std::uint64_t kLastTag = 0xffffffffu;
 constexpr int kMaxEvents = 256;
 constexpr std::int64_t kAcceptPauseMs = 100;
 constexpr std::int64_t kBusyRecheckMs = 1000;
@@ -41,23 +40,23 @@ constexpr std::size_t kFdSlack = 1024;
 
 }  // namespace
 
-Reactor::Reactor(ServerContext& context, UniqueFd listener, const ReactorOptions& options)
+Reactor::Reactor(ServerContext& context, UniqueFd listener, BlockingQueue<ConnHandle>& queue,
+                 const RequestHandler& handler, ReactorOptions options)
     : context_(context),
-      options_(options),
+      options_(std::move(options)),
+      handler_(handler),
       listener_(std::move(listener)),
       settings_(context.settings()),
-      queue_(options.queue_capacity) {}
+      settings_generation_(context.generation()),
+      queue_(queue) {}
 
 Reactor::~Reactor() {
   if (pool_) pool_->stop();
 }
 
 bool Reactor::init(std::string& error) {
-  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_) {
-    error = fmt::format("epoll_create1: {}", std::strerror(errno));
-    return false;
-  }
+  loop_.assert_here();
+  if (!epoll_.init(error)) return false;
   signal_fd_ = open_signal_fd();
   if (!signal_fd_) {
     error = fmt::format("signalfd: {}", std::strerror(errno));
@@ -71,11 +70,9 @@ bool Reactor::init(std::string& error) {
   const std::pair<int, std::uint64_t> fixed[] = {
       {listener_.get(), kListenerTag}, {signal_fd_.get(), kSignalTag}, {wake_fd_.get(), kWakeTag}};
   for (auto [fd, tag] : fixed) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;  // level-triggered, not one-shot: only the reactor reads these
-    ev.data.u64 = tag;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      error = fmt::format("epoll_ctl: {}", std::strerror(errno));
+    // Level-triggered, not one-shot: only the reactor reads these.
+    if (const int err = epoll_.add(fd, EPOLLIN, tag); err != 0) {
+      error = fmt::format("epoll_ctl: {}", std::strerror(err));
       return false;
     }
   }
@@ -84,30 +81,46 @@ bool Reactor::init(std::string& error) {
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
     slots = std::min<std::size_t>(slots, limit.rlim_cur);
   }
-  table_.resize(slots);
-  watch_file_cache(nullptr);
-  const auto started = monotonic_ms();
-  context_.gauges = [this, started] {
-    MetricsGauges g;
-    g.queue_depth = queue_.size();
-    g.queue_capacity = queue_.capacity();
-    g.workers = options_.threads;
-    g.dropped_log_lines = context_.access_log.dropped();
-    g.uptime_seconds = static_cast<double>(monotonic_ms() - started) / 1000.0;
-    return g;
-  };
+  table_ = std::make_unique<ConnectionTable>(slots, context_.metrics, loop_);
   return true;
 }
 
+bool Reactor::watch(int fd, std::function<void()> on_ready, std::string& error) {
+  loop_.assert_here();
+  auto slot =
+      std::find_if(watches_.begin(), watches_.end(), [](const Watch& w) { return w.fd < 0; });
+  if (slot == watches_.end()) slot = watches_.insert(watches_.end(), Watch{});
+  const auto tag = kFirstWatchTag + static_cast<std::uint64_t>(slot - watches_.begin());
+  if (tag > kLastTag) {
+    error = "too many watched descriptors";
+    return false;
+  }
+  if (const int err = epoll_.add(fd, EPOLLIN, tag); err != 0) {
+    error = fmt::format("epoll_ctl(ADD {}): {}", fd, std::strerror(err));
+    return false;
+  }
+  slot->fd = fd;
+  slot->on_ready = std::move(on_ready);
+  return true;
+}
+
+void Reactor::unwatch(int fd) {
+  loop_.assert_here();
+  for (Watch& w : watches_) {
+    if (w.fd != fd) continue;
+    if (const int err = epoll_.remove(fd); err != 0) {
+      context_.log.log(LogLevel::kWarn, "epoll_ctl(DEL {}): {}", fd, std::strerror(err));
+    }
+    w.fd = -1;
+    w.on_ready = nullptr;
+  }
+}
+
 int Reactor::run() {
-  // SCHED_BATCH for this thread and the workers it starts (threads inherit the policy): same
-  // share of the CPU as before, but a wake-up does not preempt the thread that is running. On
-  // a busy machine the reactor then finds several ready connections per epoll_wait() instead of
-  // one, and a worker several queued ones, so each request costs fewer context switches; on an
-  // idle core nothing changes. Measured (2 cores shared with wrk, 5 interleaved rounds): 1 KiB
-  // keep-alive 1000 connections 80k -> 89k req/s, 64 connections 111k -> 125k; p99 within
-  // the noise (64 connections: 1.1-2.0 ms against 1.55-1.57 ms without, two runs each).
-  // Best effort: without it cork only runs slower.
+  loop_.bind();
+  // SCHED_BATCH for this thread and the workers it starts (threads inherit the policy): a
+  // wake-up does not preempt the running thread, so wake-ups batch under load
+  // (PERFORMANCE.md). Best effort: without it cork only runs slower.
   const sched_param no_priority{};
   if (::sched_setscheduler(0, SCHED_BATCH, &no_priority) != 0) {
     context_.log.log(LogLevel::kDebug, "sched_setscheduler(SCHED_BATCH): {}", std::strerror(errno));
@@ -117,15 +130,19 @@ int Reactor::run() {
   std::vector<epoll_event> events(kMaxEvents);
   for (;;) {
     const int n =
-        ::epoll_wait(epoll_.get(), events.data(), kMaxEvents, wait_timeout_ms(monotonic_ms()));
-    if (n < 0 && errno != EINTR) {
-      context_.log.log(LogLevel::kError, "epoll_wait: {}", std::strerror(errno));
+        epoll_.wait(events.data(), kMaxEvents, wait_timeout_ms(context_.clock.monotonic_ms()));
+    if (n < 0) {
+      context_.log.log(LogLevel::kError, "epoll_wait: {}", std::strerror(-n));
       break;
     }
-    const std::int64_t now = monotonic_ms();
-    // File changes first: a request that arrived in the same batch must not get a stale entry.
+    const std::int64_t now = context_.clock.monotonic_ms();
+    // Watched descriptors first: a file change must retire cache entries before a request that
+    // arrived in the same batch is served.
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.u64 == kFileCacheTag) settings_->files->handle_notifications();
+      const std::uint64_t tag = events[i].data.u64;
+      if (tag < kFirstWatchTag || tag > kLastTag) continue;
+      const std::size_t index = tag - kFirstWatchTag;
+      if (index < watches_.size() && watches_[index].fd >= 0) watches_[index].on_ready();
     }
     for (int i = 0; i < n; ++i) {
       const std::uint64_t tag = events[i].data.u64;
@@ -135,35 +152,25 @@ int Reactor::run() {
         handle_signals(now);
       } else if (tag == kWakeTag) {
         close_retired();
-      } else if (tag == kFileCacheTag) {
-        // handled above
-      } else {
+      } else if (tag > kLastTag) {
         dispatch(ConnHandle{tag});
       }
     }
     if (accept_paused_until_ms_ != 0 && now >= accept_paused_until_ms_ && !stopping_) {
       accept_paused_until_ms_ = 0;
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u64 = kListenerTag;
-      ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, listener_.get(), &ev);
+      if (const int err = epoll_.modify(listener_.get(), EPOLLIN, kListenerTag); err != 0) {
+        context_.log.log(LogLevel::kError, "epoll_ctl(listener): {}", std::strerror(err));
+      }
     }
     expire_timers(now);
-    if (stopping_ && (live_ == 0 || now >= stop_deadline_ms_)) break;
+    if (stopping_ && (table_->live() == 0 || now >= stop_deadline_ms_)) break;
   }
 
   // Workers finish what they hold (all their I/O is non-blocking) and exit; then nobody but this
   // thread touches a connection, and the remaining ones are closed.
   pool_->stop();
   close_retired();
-  std::size_t forced = 0;
-  for (auto& slot : table_) {
-    if (slot) {
-      ++forced;
-      slot->prepare_close();
-      slot.reset();
-    }
-  }
+  const std::size_t forced = table_->close_all();
   if (forced > 0) {
     context_.log.log(LogLevel::kWarn, "closed {} connections at the end of the grace period",
                      forced);
@@ -181,6 +188,12 @@ int Reactor::wait_timeout_ms(std::int64_t now_ms) const {
   return static_cast<int>(std::max<std::int64_t>(wait, 1));
 }
 
+void Reactor::refresh_settings() {
+  if (context_.generation() == settings_generation_) return;
+  settings_generation_ = context_.generation();
+  settings_ = context_.settings();
+}
+
 std::int64_t Reactor::next_check(std::int64_t deadline_ms, std::int64_t now_ms) const {
   // Workers may move a deadline earlier than the entry in the heap (a keep-alive timeout shorter
   // than the header timeout); no deadline is ever set closer than the shortest timeout to the
@@ -189,29 +202,9 @@ std::int64_t Reactor::next_check(std::int64_t deadline_ms, std::int64_t now_ms) 
   return std::min(deadline_ms, now_ms + settings_->shortest_timeout_ms());
 }
 
-void Reactor::watch_file_cache(const Settings* previous) {
-  // The old cache's descriptor leaves the epoll set before its Settings may be destroyed.
-  if (previous != nullptr && previous->files->notification_fd() >= 0) {
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, previous->files->notification_fd(), nullptr);
-  }
-  const int fd = settings_->files->notification_fd();
-  if (fd < 0) return;  // no inotify: the cache checks each hit with fstatat() instead
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kFileCacheTag;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-    context_.log.log(LogLevel::kWarn, "epoll_ctl(inotify): {}", std::strerror(errno));
-  }
-}
-
-Connection* Reactor::find(ConnHandle handle) const {
-  const int fd = handle.fd();
-  if (fd < 0 || static_cast<std::size_t>(fd) >= table_.size()) return nullptr;
-  Connection* c = table_[static_cast<std::size_t>(fd)].get();
-  return (c != nullptr && c->handle() == handle) ? c : nullptr;
-}
-
 void Reactor::accept_all(std::int64_t now_ms) {
+  loop_.assert_here();
+  refresh_settings();
   while (!stopping_) {
     sockaddr_storage peer{};
     socklen_t peer_len = sizeof peer;
@@ -220,42 +213,42 @@ void Reactor::accept_all(std::int64_t now_ms) {
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      context_.metrics.accept_errors.fetch_add(1, std::memory_order_relaxed);
-      // EMFILE, ENFILE, ENOBUFS, ENOMEM: keep serving the connections we have, stop accepting
-      // briefly (the listener is level-triggered and would otherwise spin), log at most 1/s.
-      if (now_ms - last_accept_error_log_ms_ >= 1000) {
-        last_accept_error_log_ms_ = now_ms;
-        context_.log.log(LogLevel::kError, "accept: {} (pausing accepts for {} ms)",
-                         std::strerror(errno), kAcceptPauseMs);
-      }
-      epoll_event ev{};
-      ev.data.u64 = kListenerTag;
-      ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, listener_.get(), &ev);
-      accept_paused_until_ms_ = now_ms + kAcceptPauseMs;
+      pause_accepting(now_ms);
       return;
     }
     UniqueFd socket(fd);
-    if (live_ >= options_.max_connections || static_cast<std::size_t>(fd) >= table_.size()) {
-      reject_with_503(fd);
+    Connection* c = nullptr;
+    if (table_->live() < options_.max_connections) {
+      c = table_->open(socket, peer, context_, handler_, now_ms);
+    }
+    if (c == nullptr) {
+      reject_with_503(socket.get());
       continue;
     }
     // TCP_NODELAY comes from the listener (see listener.cc).
-    const ConnHandle handle = ConnHandle::make(fd, next_generation_);
-    if (++next_generation_ == 0) next_generation_ = 1;  // generation 0 never names a connection
-    auto connection =
-        std::make_unique<Connection>(std::move(socket), handle, peer, context_, now_ms);
-    timers_.push(next_check(connection->deadline_ms.load(std::memory_order_relaxed), now_ms),
-                 handle.value);
-    table_[static_cast<std::size_t>(fd)] = std::move(connection);
-    highest_fd_ = std::max(highest_fd_, fd);
-    ++live_;
-    context_.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
+    timers_.push(next_check(c->deadline_ms.load(std::memory_order_relaxed), now_ms),
+                 c->handle().value);
     // Straight to a worker, not yet in the epoll set: with TCP_DEFER_ACCEPT (listener.cc) the
-    // request has usually arrived already, and a Connection: close exchange then needs no
-    // epoll_ctl and no epoll round trip at all. The worker adds the socket to the epoll set the
+    // request has usually arrived already. The worker adds the socket to the epoll set the
     // first time it has to wait (Reactor::serve).
-    dispatch(handle);
+    dispatch(c->handle());
   }
+}
+
+void Reactor::pause_accepting(std::int64_t now_ms) {
+  const int error = errno;
+  context_.metrics.accept_errors.fetch_add(1, std::memory_order_relaxed);
+  // EMFILE, ENFILE, ENOBUFS, ENOMEM: keep serving the connections we have, stop accepting
+  // briefly (the listener is level-triggered and would otherwise spin), log at most 1/s.
+  if (now_ms - last_accept_error_log_ms_ >= 1000) {
+    last_accept_error_log_ms_ = now_ms;
+    context_.log.log(LogLevel::kError, "accept: {} (pausing accepts for {} ms)",
+                     std::strerror(error), kAcceptPauseMs);
+  }
+  if (const int err = epoll_.modify(listener_.get(), 0, kListenerTag); err != 0) {
+    context_.log.log(LogLevel::kError, "epoll_ctl(listener): {}", std::strerror(err));
+  }
+  accept_paused_until_ms_ = now_ms + kAcceptPauseMs;
 }
 
 void Reactor::reject_with_503(int fd) {
@@ -264,59 +257,37 @@ void Reactor::reject_with_503(int fd) {
   // is non-blocking and the answer is far smaller than any socket buffer. Input that already
   // arrived is read first so that closing does not reset the connection before the answer.
   char drain[4096];
-  (void)::recv(fd, drain, sizeof drain, MSG_DONTWAIT);
-  const std::string_view page = status_page(503);
-  ResponseHead head;
-  head.status = 503;
-  head.date = http_date_now();
-  head.content_type = "text/html; charset=utf-8";
-  head.content_length = page.size();
-  head.connection = "close";
-  fmt::memory_buffer out;
-  append_response_head(out, head);
-  out.append(page);
-  (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  ::shutdown(fd, SHUT_WR);
+  (void)recv_some(fd, drain, sizeof drain, MSG_DONTWAIT);
+  const ResponsePlan plan = handler_.refuse_overloaded(context_.clock.http_date());
+  const std::string_view body = plan.inline_body();
+  const iovec parts[2] = {{const_cast<char*>(plan.head.data()), plan.head.size()},
+                          {const_cast<char*>(body.data()), body.size()}};
+  (void)send_vector(fd, parts, 2);
+  (void)shutdown_write(fd);
 }
 
 void Reactor::dispatch(ConnHandle handle) {
-  Connection* c = find(handle);
+  loop_.assert_here();
+  Connection* c = table_->find(handle);
   if (c == nullptr) return;  // closed earlier in this batch
-  auto phase = c->phase.load(std::memory_order_acquire);
-  for (;;) {
-    if (phase == Connection::Phase::kIdle) {
-      c->phase.store(Connection::Phase::kBusy, std::memory_order_relaxed);
-      if (queue_.try_push(handle)) return;
-      // Queue full: refuse this one rather than block the reactor. We own it (kBusy, not queued).
-      c->phase.store(Connection::Phase::kClosing, std::memory_order_relaxed);
-      if (c->between_requests()) {
-        context_.log.log(LogLevel::kWarn, "queue full ({}): answering 503", queue_.capacity());
-        reject_with_503(c->fd());
-      } else {
-        // In the middle of a request or a response: a 503 now would be spliced into it.
-        context_.log.log(LogLevel::kWarn, "queue full ({}): closing a connection mid-response",
-                         queue_.capacity());
-      }
-      c->prepare_close();  // logs an unfinished response, keeps the metrics balanced
-      close(*c);
-      return;
-    }
-    if (phase == Connection::Phase::kBusy) {
-      // The owner re-armed and has not yet published kIdle: tell it to serve once more.
-      if (c->phase.compare_exchange_weak(phase, Connection::Phase::kPending,
-                                         std::memory_order_acq_rel, std::memory_order_acquire)) {
-        return;
-      }
-      continue;  // it became kIdle meanwhile: dispatch normally
-    }
-    assert(false && "event for a connection that is pending or closing");
-    return;
+  if (c->ownership.claim_or_mark_pending() == Ownership::Claim::kMarkedPending) return;
+  if (queue_.try_push(handle)) return;
+  // Queue full: refuse this one rather than block the reactor. We own it (claimed, not queued).
+  c->ownership.abandon_claim();
+  if (c->between_requests()) {
+    context_.log.log(LogLevel::kWarn, "queue full ({}): answering 503", queue_.capacity());
+    reject_with_503(c->fd());
+  } else {
+    // In the middle of a request or a response: a 503 now would be spliced into it.
+    context_.log.log(LogLevel::kWarn, "queue full ({}): closing a connection mid-response",
+                     queue_.capacity());
   }
+  table_->close(*c);  // logs an unfinished response, keeps the metrics balanced
 }
 
 void Reactor::serve(ConnHandle handle) {
   // The reactor never destroys a kBusy connection, so this slot is stable while we own it.
-  Connection& c = *table_[static_cast<std::size_t>(handle.fd())];
+  Connection& c = table_->owned(handle);
   assert(c.handle() == handle);
   struct BusyWorker {  // the status page's busy_workers gauge, for the whole call
     std::atomic<std::int64_t>& gauge;
@@ -326,29 +297,23 @@ void Reactor::serve(ConnHandle handle) {
     ~BusyWorker() { gauge.fetch_sub(1, std::memory_order_relaxed); }
   } busy(context_.metrics.busy_workers);
   for (;;) {
-    const Connection::Next next = c.serve(monotonic_ms());
+    const Connection::Next next = c.serve(context_.clock.monotonic_ms());
     if (next == Connection::Next::kClose) break;
-    epoll_event ev{};
-    ev.events = next == Connection::Next::kRead ? kReadEvents : kWriteEvents;
-    ev.data.u64 = handle.value;
-    const int op = c.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (::epoll_ctl(epoll_.get(), op, c.fd(), &ev) != 0) {
+    const std::uint32_t events = next == Connection::Next::kRead ? kReadEvents : kWriteEvents;
+    const int err = c.in_epoll ? epoll_.modify(c.fd(), events, handle.value)
+                               : epoll_.add(c.fd(), events, handle.value);
+    if (err != 0) {
       context_.log.log(LogLevel::kError, "epoll_ctl({}): {}", c.in_epoll ? "MOD" : "ADD",
-                       std::strerror(errno));
+                       std::strerror(err));
       break;
     }
     c.in_epoll = true;
-    // Publish: from here on the reactor may hand the connection to anyone.
-    auto expected = Connection::Phase::kBusy;
-    if (c.phase.compare_exchange_strong(expected, Connection::Phase::kIdle,
-                                        std::memory_order_release, std::memory_order_acquire)) {
-      return;
-    }
-    // kPending: the event already fired and was given back to us; serve again.
-    c.phase.store(Connection::Phase::kBusy, std::memory_order_relaxed);
+    // From here on the reactor may hand the connection to anyone; if an event came in
+    // meanwhile, we still own it and serve it again.
+    if (c.ownership.publish_idle()) return;
   }
-  c.prepare_close();
-  c.phase.store(Connection::Phase::kClosing, std::memory_order_release);
+  c.prepare_close();  // on this thread: the FIN leaves from the worker
+  c.ownership.release_for_close();
   retire(handle);
 }
 
@@ -367,6 +332,7 @@ void Reactor::retire(ConnHandle handle) {
 }
 
 void Reactor::close_retired() {
+  loop_.assert_here();
   std::uint64_t count;
   (void)!::read(wake_fd_.get(), &count, sizeof count);
   std::vector<ConnHandle> batch;
@@ -375,24 +341,18 @@ void Reactor::close_retired() {
     batch.swap(retired_);
   }
   for (ConnHandle h : batch) {
-    if (Connection* c = find(h)) close(*c);
+    if (Connection* c = table_->find(h)) table_->close(*c);
   }
 }
 
-void Reactor::close(Connection& connection) {
-  // The only place a connection's socket is closed: destroying the Connection closes its
-  // UniqueFd, which also removes it from the epoll set.
-  table_[static_cast<std::size_t>(connection.fd())].reset();
-  --live_;
-  context_.metrics.connections_open.fetch_sub(1, std::memory_order_relaxed);
-}
-
 void Reactor::expire_timers(std::int64_t now_ms) {
+  loop_.assert_here();
+  refresh_settings();
   while (!timers_.empty() && timers_.next_deadline() <= now_ms) {
     const TimerHeap::Entry entry = timers_.pop();
-    Connection* c = find(ConnHandle{entry.handle});
+    Connection* c = table_->find(ConnHandle{entry.handle});
     if (c == nullptr) continue;  // already closed: its entry just goes away
-    if (c->phase.load(std::memory_order_acquire) != Connection::Phase::kIdle) {
+    if (!c->ownership.idle()) {
       // A worker owns it; look again later.
       timers_.push(next_check(now_ms + kBusyRecheckMs, now_ms), entry.handle);
       continue;
@@ -402,15 +362,14 @@ void Reactor::expire_timers(std::int64_t now_ms) {
       timers_.push(next_check(deadline, now_ms), entry.handle);
       continue;
     }
-    // Only the reactor moves a connection out of kIdle, so this cannot race a worker.
-    c->phase.store(Connection::Phase::kClosing, std::memory_order_relaxed);
+    if (!c->ownership.claim_for_close()) continue;  // cannot fail: only we leave kIdle
     context_.log.log(LogLevel::kDebug, "closing fd {}: timeout", c->fd());
-    c->prepare_close();
-    close(*c);
+    table_->close(*c);
   }
 }
 
 void Reactor::handle_signals(std::int64_t now_ms) {
+  loop_.assert_here();
   while (const int sig = read_signal(signal_fd_.get())) {
     if (sig == SIGINT || sig == SIGTERM) {
       if (!stopping_) {
@@ -419,24 +378,10 @@ void Reactor::handle_signals(std::int64_t now_ms) {
         begin_shutdown(now_ms);
       }
     } else if (sig == SIGHUP) {
-      // A bad new configuration is logged and the running one stays.
-      std::string error;
-      if (options_.reload && options_.reload(error)) {
-        std::shared_ptr<const Settings> previous = std::move(settings_);
-        settings_ = context_.settings();
-        watch_file_cache(previous.get());
-        context_.log.log(LogLevel::kInfo, "SIGHUP: configuration reloaded");
-      } else {
-        context_.log.log(LogLevel::kError, "SIGHUP: configuration not reloaded: {}",
-                         error.empty() ? "no configuration source" : error);
-      }
+      if (options_.on_reload) options_.on_reload();
+      refresh_settings();
     } else if (sig == SIGUSR1) {
-      std::string error;
-      if (context_.log.reopen(error)) {
-        context_.log.log(LogLevel::kInfo, "SIGUSR1: log files reopened");
-      } else {
-        context_.log.log(LogLevel::kError, "SIGUSR1: {}", error);
-      }
+      if (options_.on_reopen_logs) options_.on_reopen_logs();
     }
   }
 }
@@ -448,16 +393,10 @@ void Reactor::begin_shutdown(std::int64_t now_ms) {
   listener_.reset();  // stop accepting; new clients get "connection refused"
   // Idle keep-alive connections have nothing in flight: close them now. Connections in the
   // middle of a request finish it (their responses say Connection: close).
-  for (int fd = 0; fd <= highest_fd_; ++fd) {
-    Connection* c = table_[static_cast<std::size_t>(fd)].get();
-    if (c == nullptr || c->phase.load(std::memory_order_acquire) != Connection::Phase::kIdle) {
-      continue;
-    }
-    if (!c->between_requests()) continue;
-    c->phase.store(Connection::Phase::kClosing, std::memory_order_relaxed);
-    c->prepare_close();
-    close(*c);
-  }
+  table_->for_each([this](Connection& c) {
+    if (!c.ownership.idle() || !c.between_requests()) return;
+    if (c.ownership.claim_for_close()) table_->close(c);
+  });
 }
 
 }  // namespace cork

@@ -1,13 +1,12 @@
 // Reactor: the one thread that owns the epoll instance, accepts connections, dispatches ready
-// connections to the worker pool through the bounded blocking queue, runs the timers, reads
-// signals, and is the only place that closes a connection (see connection.h for the protocol).
+// connections to the worker pool through the bounded blocking queue, runs the timers and reads
+// signals. Connections are created and closed only through its ConnectionTable. What a signal
+// other than SIGINT/SIGTERM means is the server's (server.cc), handed in as callbacks.
 //
 // epoll mode: level-triggered with EPOLLONESHOT. ONESHOT gives one owner per connection; level
 // triggering means a re-arm (EPOLL_CTL_MOD) reports data that arrived while the worker was busy,
 // so a worker may stop reading after a short read or yield mid-file without losing a wake-up.
 #pragma once
-
-#include <sys/epoll.h>
 
 #include <cstdint>
 #include <functional>
@@ -18,7 +17,12 @@
 
 #include "pool/blocking_queue.h"
 #include "pool/thread_pool.h"
+#include "server/conn_handle.h"
 #include "server/connection.h"
+#include "server/connection_table.h"
+#include "server/epoll.h"
+#include "server/loop_thread.h"
+#include "server/request_handler.h"
 #include "server/server_context.h"
 #include "server/timer_heap.h"
 #include "server/unique_fd.h"
@@ -27,18 +31,19 @@ namespace cork {
 
 struct ReactorOptions {
   std::size_t threads = 1;
-  std::size_t queue_capacity = 4096;
   std::size_t max_connections = 10000;
   std::int64_t shutdown_grace_ms = 10'000;
-  // SIGHUP: re-reads the configuration and publishes new Settings through the context (and
-  // reconfigures the logger); false with `error` set when the new configuration is bad.
-  std::function<bool(std::string& error)> reload;
+  // Run on the reactor thread when SIGHUP / SIGUSR1 arrive; empty = ignored.
+  std::function<void()> on_reload;
+  std::function<void()> on_reopen_logs;
 };
 
 // Neither copyable nor movable: worker threads hold `this`.
 class Reactor {
  public:
-  Reactor(ServerContext& context, UniqueFd listener, const ReactorOptions& options);
+  // `queue` (the hand-off to the workers) and `handler` must outlive the reactor.
+  Reactor(ServerContext& context, UniqueFd listener, BlockingQueue<ConnHandle>& queue,
+          const RequestHandler& handler, ReactorOptions options);
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
   ~Reactor();
@@ -48,6 +53,13 @@ class Reactor {
   // Runs until SIGINT/SIGTERM and the drain that follows; returns the process exit code.
   // Call from the thread that becomes the reactor thread.
   int run();
+
+  // Reactor thread only (set-up, or the signal callbacks). Calls `on_ready` on the reactor
+  // thread whenever `fd` (borrowed) is readable, before the connections of the same batch are
+  // dispatched (a file-change notification must retire cache entries before a request that
+  // arrived with it is served). False with `error` set when epoll refuses it.
+  bool watch(int fd, std::function<void()> on_ready, std::string& error);
+  void unwatch(int fd);
 
  private:
   // Worker side. Safe to call from worker threads (only for a handle the caller owns).
@@ -59,33 +71,35 @@ class Reactor {
   void dispatch(ConnHandle handle);
   void expire_timers(std::int64_t now_ms);
   void close_retired();
-  void close(Connection& connection);
   void reject_with_503(int fd);
   void begin_shutdown(std::int64_t now_ms);
   void handle_signals(std::int64_t now_ms);
-  Connection* find(ConnHandle handle) const;
-  void watch_file_cache(const Settings* previous);
+  void pause_accepting(std::int64_t now_ms);
+  void refresh_settings();
   std::int64_t next_check(std::int64_t deadline_ms, std::int64_t now_ms) const;
   int wait_timeout_ms(std::int64_t now_ms) const;
 
+  struct Watch {
+    int fd = -1;
+    std::function<void()> on_ready;
+  };
+
   ServerContext& context_;
   const ReactorOptions options_;
+  const RequestHandler& handler_;
+  LoopThread loop_;
   UniqueFd listener_;
-  UniqueFd epoll_;
+  Epoll epoll_;
   UniqueFd signal_fd_;
   UniqueFd wake_fd_;  // eventfd: workers wake the reactor to close retired connections
   std::shared_ptr<const Settings> settings_;  // the reactor's snapshot (timeouts)
+  std::uint64_t settings_generation_ = 0;
+  std::vector<Watch> watches_;  // slot i has epoll tag kFirstWatchTag + i; fd -1 = free
 
-  // Indexed by fd; slots written only by the reactor thread. A worker reads only the slot of a
-  // connection it owns (kBusy), which the reactor never changes while it is kBusy. Fixed size,
-  // so the vector itself never reallocates under a reader.
-  std::vector<std::unique_ptr<Connection>> table_;
-  std::size_t live_ = 0;
-  std::uint32_t next_generation_ = 1;
-  int highest_fd_ = -1;
+  std::unique_ptr<ConnectionTable> table_;
   TimerHeap timers_;
 
-  BlockingQueue<ConnHandle> queue_;
+  BlockingQueue<ConnHandle>& queue_;
   std::unique_ptr<ThreadPool<ConnHandle>> pool_;
 
   std::mutex retired_mutex_;

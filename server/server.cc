@@ -11,8 +11,11 @@
 
 #include <fmt/format.h>
 
+#include "pool/blocking_queue.h"
+#include "server/clock_source.h"
 #include "server/listener.h"
 #include "server/reactor.h"
+#include "server/request_handler.h"
 #include "server/server_context.h"
 
 namespace cork {
@@ -27,6 +30,35 @@ std::size_t worker_count(const Config& config) {
   const unsigned cpus = std::thread::hardware_concurrency();
   return cpus > 0 ? cpus : 1;
 }
+
+// The status page's gauges: what the wiring here knows (the queue, the pool, the access log).
+// Neither copyable nor movable; safe from any thread.
+class ServerGauges final : public GaugeSource {
+ public:
+  ServerGauges(const BlockingQueue<ConnHandle>& queue, std::size_t workers,
+               const AccessLog& access_log, const ClockSource& clock)
+      : queue_(queue),
+        workers_(workers),
+        access_log_(access_log),
+        clock_(clock),
+        started_ms_(clock.monotonic_ms()) {}
+  MetricsGauges gauges() const override {
+    MetricsGauges g;
+    g.queue_depth = queue_.size();
+    g.queue_capacity = queue_.capacity();
+    g.workers = workers_;
+    g.dropped_log_lines = access_log_.dropped();
+    g.uptime_seconds = static_cast<double>(clock_.monotonic_ms() - started_ms_) / 1000.0;
+    return g;
+  }
+
+ private:
+  const BlockingQueue<ConnHandle>& queue_;
+  const std::size_t workers_;
+  const AccessLog& access_log_;
+  const ClockSource& clock_;
+  const std::int64_t started_ms_;
+};
 
 }  // namespace
 
@@ -44,7 +76,8 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
   // Declared before the context and so destroyed after the reactor: its destructor writes
   // every queued line before the process exits.
   AccessLog access_log(log, kAccessLogQueueLines);
-  ServerContext context(log, access_log, std::move(settings));
+  const SystemClock clock;
+  ServerContext context(log, access_log, clock, settings);
 
   UniqueFd listener;
   std::string bound;
@@ -52,34 +85,76 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
   }
-  ReactorOptions options;
-  options.threads = worker_count(config);
-  options.queue_capacity = config.queue_capacity;
-  options.max_connections = config.max_connections;
-  options.reload = [&context, &log, &config, source = std::move(source)](std::string& err) {
-    Config fresh;
-    if (!source || !source(fresh, err)) return false;
-    std::shared_ptr<const Settings> next = make_settings(fresh, err);
-    if (!next) return false;
-    if (!log.reconfigure(fresh, err)) return false;
-    if (fresh.host != config.host || fresh.port != config.port || fresh.threads != config.threads ||
-        fresh.queue_capacity != config.queue_capacity ||
-        fresh.max_connections != config.max_connections || fresh.backlog != config.backlog) {
-      log.log(LogLevel::kWarn,
-              "SIGHUP: host, port, threads, queue_capacity, max_connections "
-              "and backlog keep their values until a restart");
+  const std::size_t workers = worker_count(config);
+  // The hand-off from the reactor to the workers; the status page shows its depth.
+  BlockingQueue<ConnHandle> queue(config.queue_capacity);
+  const ServerGauges gauges(queue, workers, access_log, clock);
+  const RequestHandler handler(log, context.metrics, gauges);
+
+  // What the signals mean. They run on the reactor thread; the reactor knows only when.
+  Reactor* running = nullptr;
+  // The Settings whose file cache the reactor watches; kept alive until it is unwatched.
+  std::shared_ptr<const Settings> watched;
+  auto watch_file_cache = [&](std::shared_ptr<const Settings> next) {
+    if (watched && watched->files->notification_fd() >= 0) {
+      running->unwatch(watched->files->notification_fd());
     }
-    context.publish(std::move(next));
-    return true;
+    watched = std::move(next);
+    const int fd = watched->files->notification_fd();
+    if (fd < 0) return;  // no inotify: the cache checks each hit with fstatat() instead
+    std::string err;
+    FileCache* files = watched->files.get();
+    if (!running->watch(
+            fd, [files] { files->handle_notifications(); }, err)) {
+      log.log(LogLevel::kWarn, "file cache: {}", err);
+    }
   };
-  Reactor reactor(context, std::move(listener), options);
+  ReactorOptions options;
+  options.threads = workers;
+  options.max_connections = config.max_connections;
+  options.on_reload = [&] {
+    // A bad new configuration is logged and the running one stays.
+    std::string err;
+    Config fresh;
+    std::shared_ptr<const Settings> next;
+    if (!source) err = "no configuration source";
+    if (err.empty() && source(fresh, err) && (next = make_settings(fresh, err)) &&
+        log.reconfigure(fresh, err)) {
+      if (fresh.host != config.host || fresh.port != config.port ||
+          fresh.threads != config.threads || fresh.queue_capacity != config.queue_capacity ||
+          fresh.max_connections != config.max_connections || fresh.backlog != config.backlog) {
+        log.log(LogLevel::kWarn,
+                "SIGHUP: host, port, threads, queue_capacity, max_connections "
+                "and backlog keep their values until a restart");
+      }
+      context.publish(next);
+      watch_file_cache(std::move(next));
+      log.log(LogLevel::kInfo, "SIGHUP: configuration reloaded");
+      return;
+    }
+    log.log(LogLevel::kError, "SIGHUP: configuration not reloaded: {}", err);
+  };
+  options.on_reopen_logs = [&log] {
+    std::string err;
+    if (log.reopen(err)) {
+      log.log(LogLevel::kInfo, "SIGUSR1: log files reopened");
+    } else {
+      log.log(LogLevel::kError, "SIGUSR1: {}", err);
+    }
+  };
+  Reactor reactor(context, std::move(listener), queue, handler, std::move(options));
+  running = &reactor;
   if (!reactor.init(error)) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
   }
+  watch_file_cache(std::move(settings));
   log.log(LogLevel::kInfo, "cork {} serving {} with {} worker threads; listening on {}",
-          CORK_VERSION, config.root, options.threads, bound);
+          CORK_VERSION, config.root, workers, bound);
   const int code = reactor.run();
+  if (watched && watched->files->notification_fd() >= 0) {
+    reactor.unwatch(watched->files->notification_fd());
+  }
   access_log.stop();  // flush
   return code;
 }

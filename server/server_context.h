@@ -1,13 +1,14 @@
 // What every connection needs to know about the server: the current Settings (replaced on
-// SIGHUP), the logger, and whether the server is draining. Built once at start-up.
+// SIGHUP), the logger, the access log, the counters, the clock, and whether the server is
+// draining. Built once at start-up.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 
 #include "server/access_log.h"
+#include "server/clock_source.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/settings.h"
@@ -17,8 +18,9 @@ namespace cork {
 // Neither copyable nor movable: connections keep a reference.
 class ServerContext {
  public:
-  ServerContext(Logger& logger, AccessLog& access, std::shared_ptr<const Settings> settings)
-      : log(logger), access_log(access), settings_(std::move(settings)) {}
+  ServerContext(Logger& logger, AccessLog& access, const ClockSource& time,
+                std::shared_ptr<const Settings> settings)
+      : log(logger), access_log(access), clock(time), settings_(std::move(settings)) {}
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;
 
@@ -35,10 +37,9 @@ class ServerContext {
 
   Logger& log;
   AccessLog& access_log;
+  const ClockSource& clock;
   mutable Metrics metrics;  // counters only: updated through the const view connections hold
   std::atomic<bool> draining{false};  // set by the reactor on SIGTERM/SIGINT
-  // For the status page; set once before the workers start, read-only afterwards.
-  std::function<MetricsGauges()> gauges;
 
  private:
   std::atomic<std::shared_ptr<const Settings>> settings_;

@@ -1,0 +1,274 @@
+// RequestHandler: routing (status page, file, listing, redirect, error) and the response heads.
+// Must not touch the socket or read the clock: it returns a plan, the sender sends it.
+#include "server/request_handler.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "http/directory_listing.h"
+#include "http/file_response.h"
+#include "http/response_head.h"
+#include "http/status.h"
+#include "http/target_path.h"
+#include "server/access_line.h"
+#include "server/static_file.h"
+
+namespace cork {
+
+// One request's planning: the state the plan_* steps share. Lives for one handle() call.
+class RequestHandler::Planner {
+ public:
+  Planner(const RequestHandler& handler, const RequestHead& head, const Settings* settings,
+          const RequestFacts& facts)
+      : handler_(handler), request_(head), settings_(settings), facts_(facts) {
+    plan_.keep_alive = head.keep_alive && facts.keep_alive_allowed;
+  }
+
+  ResponsePlan route();
+  ResponsePlan error(int status, bool close, std::string_view content_range = {},
+                     bool body_for_head = false);
+
+ private:
+  ResponsePlan file(std::shared_ptr<const CachedFile> entry);
+  ResponsePlan listing(std::string_view directory, std::string_view url_path);
+  ResponsePlan status_page();
+  ResponsePlan redirect(std::string_view location);
+  // A head with the fields every response carries (status, Date, Connection).
+  ResponseHead base_head(int status) const;
+  ResponsePlan finish(const ResponseHead& head);
+
+  const RequestHandler& handler_;
+  const RequestHead& request_;
+  const Settings* settings_;  // null for a request that failed to parse
+  const RequestFacts& facts_;
+  ResponsePlan plan_;
+  bool expect_continue_ = false;
+};
+
+ResponseHead RequestHandler::Planner::base_head(int status) const {
+  ResponseHead head;
+  head.status = status;
+  head.date = facts_.date;
+  if (!plan_.keep_alive) {
+    head.connection = "close";
+  } else if (request_.version_minor == 0) {
+    head.connection = "keep-alive";  // RFC 9112 9.3: HTTP/1.0 keep-alive must be confirmed
+  }
+  return head;
+}
+
+ResponsePlan RequestHandler::Planner::finish(const ResponseHead& head) {
+  thread_local fmt::memory_buffer buffer;
+  buffer.clear();
+  append_response_head(buffer, head);
+  plan_.head.assign(buffer.data(), buffer.size());
+  plan_.status = head.status;
+  return std::move(plan_);
+}
+
+ResponsePlan RequestHandler::Planner::route() {
+  const RequestHead& head = request_;
+  // RFC 9110 10.1.1: 100-continue is the only expectation; HTTP/1.0 requests' are ignored.
+  if (head.version_minor >= 1 && head.count("expect") > 0) {
+    const auto expect = head.header("expect");
+    if (head.count("expect") > 1 || !equals_ignore_case(*expect, "100-continue")) {
+      return error(417, /*close=*/true);
+    }
+    expect_continue_ = facts_.has_body;
+  }
+  if (head.method == Method::kOtherKnown) {
+    // RFC 9110 15.5.6: 405 lists the methods the resource supports.
+    return error(405, /*close=*/false);
+  }
+  if (!settings_->status_path.empty()) {
+    const std::string_view path = std::string_view(head.target).substr(0, head.target.find('?'));
+    if (path == settings_->status_path) {
+      // Never looked up in the document root, whoever asks.
+      if (settings_->status_allow.allows(*facts_.peer)) return status_page();
+      return error(404, /*close=*/false);
+    }
+  }
+  const Target target = resolve_target(head.target);
+  if (target.status != 0) return error(target.status, /*close=*/target.status == 400);
+  FileCache::Result lookup = settings_->files->lookup(target, settings_->index, facts_.now_ms);
+  (lookup.hit ? handler_.metrics_.file_cache_hits : handler_.metrics_.file_cache_misses)
+      .fetch_add(1, std::memory_order_relaxed);
+  if (lookup.file) return file(std::move(lookup.file));
+  FileLookup& found = lookup.miss;
+  if (found.status == 301) return redirect(found.location);
+  if (found.directory_without_index && settings_->autoindex) {
+    return listing(found.path, target.path);
+  }
+  if (found.status >= 500) {
+    handler_.log_.log(LogLevel::kWarn, "{}: {} for {}", peer_address(*facts_.peer), found.status,
+                      head.target);
+  }
+  return error(found.status, /*close=*/false);
+}
+
+ResponsePlan RequestHandler::Planner::redirect(std::string_view location) {
+  const std::string_view page = cork::status_page(301);
+  ResponseHead response = base_head(301);
+  response.content_type = "text/html; charset=utf-8";
+  response.content_length = page.size();
+  response.location = location;
+  if (request_.method == Method::kGet) plan_.borrowed_body = page;
+  plan_.expect_continue = expect_continue_;
+  return finish(response);
+}
+
+ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> entry) {
+  FileFacts facts;
+  auto describe = [](const FileRepresentation& rep) {
+    RepresentationFacts f;
+    f.present = static_cast<bool>(rep.file);
+    f.size = static_cast<std::uint64_t>(rep.info.st_size);
+    f.last_modified = rep.info.st_mtime;
+    f.etag = rep.etag;
+    return f;
+  };
+  facts.identity = describe(entry->identity);
+  facts.br = describe(entry->br);
+  facts.gzip = describe(entry->gz);
+  facts.content_type = entry->content_type;
+  FileResponseOptions options;
+  options.max_ranges = settings_->max_ranges;
+  options.now = facts_.wall;
+  FileDecision d;
+  {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    // Only a multipart response uses the seed; drawing it costs a few nanoseconds.
+    options.boundary_seed = random();
+    d = decide_file_response(request_, facts, options);
+  }
+  const FileRepresentation& rep = d.coding == Coding::kBrotli ? entry->br
+                                  : d.coding == Coding::kGzip ? entry->gz
+                                                              : entry->identity;
+  if (d.status == 412) return error(412, /*close=*/false);
+  if (d.status == 416) return error(416, /*close=*/false, d.content_range);
+
+  ResponseHead response = base_head(d.status);
+  response.last_modified = rep.info.st_mtime;
+  response.etag = rep.etag;
+  response.vary = d.vary;
+  response.cache_control = settings_->cache_control;
+  plan_.expect_continue = expect_continue_;
+  if (d.status == 304) {
+    // RFC 9110 15.4.5: the validators and Cache-Control/Vary a 200 would carry, no content.
+    response.omit_content_length = true;
+    return finish(response);
+  }
+  response.content_encoding = coding_name(d.coding);
+  response.accept_ranges = true;
+  response.content_length = d.content_length;
+  if (d.status == 200) {
+    response.preformatted_fields = rep.fields_200;  // Content-Type .. Cache-Control
+    if (d.send_body) {
+      if (rep.in_memory) {
+        plan_.borrowed_body = rep.body;  // head and body leave in one system call
+      } else {
+        plan_.pieces.push_back({{}, 0, d.content_length});
+      }
+    }
+  } else if (!d.multipart_body()) {
+    response.content_type = entry->content_type;
+    response.content_range = d.content_range;
+    if (d.send_body) {
+      const ByteRange& r = d.ranges.front();
+      plan_.pieces.push_back({{}, static_cast<off_t>(r.first), r.length()});
+    }
+  } else {
+    response.content_type = d.multipart_type;
+    if (d.send_body) {
+      plan_.pieces.reserve(d.multipart.parts.size() + 1);
+      for (MultipartPart& part : d.multipart.parts) {
+        plan_.pieces.push_back(
+            {std::move(part.head), static_cast<off_t>(part.range.first), part.range.length()});
+      }
+      plan_.pieces.push_back({std::move(d.multipart.tail), 0, 0});
+    }
+  }
+  if (!plan_.pieces.empty()) plan_.file_fd = rep.file.get();
+  // Keeps the descriptor open and the in-memory bytes alive until the response is sent.
+  if (!plan_.pieces.empty() || !plan_.borrowed_body.empty()) plan_.file = std::move(entry);
+  return finish(response);
+}
+
+ResponsePlan RequestHandler::Planner::listing(std::string_view directory,
+                                              std::string_view url_path) {
+  std::vector<ListingEntry> entries;
+  if (const int err =
+          read_directory(settings_->root.get(), directory, settings_->symlinks, entries);
+      err != 0) {
+    handler_.log_.log(LogLevel::kWarn, "{}: cannot list {}: {}", peer_address(*facts_.peer),
+                      request_.target, std::strerror(err));
+    return error(err == EACCES ? 403 : 500, /*close=*/false);
+  }
+  const std::string accept = request_.combined("accept").value_or("");
+  const bool json = prefers_json(accept);
+  std::string body = json ? render_listing_json(url_path, std::move(entries))
+                          : render_listing_html(url_path, std::move(entries));
+  ResponseHead response = base_head(200);
+  response.content_type = json ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
+  response.content_length = body.size();
+  response.vary = "Accept";  // the format follows the Accept field
+  response.cache_control = settings_->cache_control;
+  if (request_.method == Method::kGet) plan_.owned_body = std::move(body);
+  plan_.expect_continue = expect_continue_;
+  return finish(response);
+}
+
+ResponsePlan RequestHandler::Planner::status_page() {
+  std::string page = render_metrics(handler_.metrics_, handler_.gauges_.gauges());
+  ResponseHead response = base_head(200);
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.content_length = page.size();
+  response.cache_control = "no-store";
+  if (request_.method == Method::kGet) plan_.owned_body = std::move(page);
+  plan_.expect_continue = expect_continue_;
+  return finish(response);
+}
+
+ResponsePlan RequestHandler::Planner::error(int status, bool close, std::string_view content_range,
+                                            bool body_for_head) {
+  // A refused request whose client waits for 100 Continue gets the final response without it
+  // (RFC 9110 10.1.1), and the connection closes instead of reading a body that may never come.
+  if (close || expect_continue_) plan_.keep_alive = false;
+  const std::string_view page = cork::status_page(status);
+  ResponseHead response = base_head(status);
+  response.content_type = "text/html; charset=utf-8";
+  response.content_length = page.size();
+  response.content_range = content_range;
+  if (status == 405) response.allow = "GET, HEAD";
+  // A HEAD request gets the head only; a request that failed to parse has no method to trust.
+  if (request_.method != Method::kHead || body_for_head) plan_.borrowed_body = page;
+  return finish(response);
+}
+
+ResponsePlan RequestHandler::handle(const RequestHead& head, const Settings& settings,
+                                    const RequestFacts& facts) const {
+  return Planner(*this, head, &settings, facts).route();
+}
+
+ResponsePlan RequestHandler::refuse_malformed(int status, const RequestHead& head,
+                                              const RequestFacts& facts) const {
+  return Planner(*this, head, nullptr, facts)
+      .error(status, /*close=*/true, {}, /*body_for_head=*/true);
+}
+
+ResponsePlan RequestHandler::refuse_overloaded(std::string_view date) const {
+  const RequestHead no_request;
+  RequestFacts facts;
+  facts.date = date;
+  facts.keep_alive_allowed = false;
+  return Planner(*this, no_request, nullptr, facts)
+      .error(503, /*close=*/true, {}, /*body_for_head=*/true);
+}
+
+}  // namespace cork

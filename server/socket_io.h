@@ -1,0 +1,43 @@
+// The system calls on a connection's socket, each in one place: EINTR is retried here and
+// nowhere else, and the rest of the server sees {bytes, would-block, closed, error} instead of
+// -1 and errno. The descriptors are borrowed: nothing here opens or closes one.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace cork {
+
+// Copyable value: the result of one I/O call.
+struct IoResult {
+  enum class Status : std::uint8_t {
+    kOk,          // `bytes` moved (> 0)
+    kWouldBlock,  // EAGAIN: wait for readiness
+    kClosed,      // recv: the peer sent FIN; sendfile: the file ended before `count` bytes
+    kError,       // anything else; `error` is the errno value
+  };
+  Status status = Status::kOk;
+  std::size_t bytes = 0;
+  int error = 0;
+  bool ok() const { return status == Status::kOk; }
+};
+
+// recv(); `flags` as for recv (MSG_DONTWAIT, ...).
+IoResult recv_some(int fd, char* buffer, std::size_t size, int flags = 0);
+// send() with MSG_NOSIGNAL (a closed peer is an error, never SIGPIPE).
+IoResult send_some(int fd, const char* data, std::size_t size, int flags = 0);
+// sendmsg() of `count` buffers with MSG_NOSIGNAL.
+IoResult send_vector(int fd, const iovec* buffers, int count);
+// sendfile() from `file` at *offset (advanced by what was sent; the file position is untouched).
+IoResult send_file(int socket, int file, off_t* offset, std::size_t count);
+
+// Socket options that only cost packet boundaries or memory when they fail: best effort, and
+// false on failure for those who want to count it.
+bool set_cork(int fd, bool on);             // TCP_CORK
+bool set_notsent_lowat(int fd, int bytes);  // TCP_NOTSENT_LOWAT
+bool shutdown_write(int fd);                // shutdown(SHUT_WR): FIN after what is queued
+
+}  // namespace cork

@@ -1,0 +1,240 @@
+// RequestHandler: the plan for each kind of request (file, error, redirect, listing, status
+// page, refusals), and the keep-alive and 100-continue decisions, without a socket. The pure
+// file rules have their own tests (tests/http/file_response_test.cc); these check the wiring.
+#include "server/request_handler.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/server_test_support.h"
+
+namespace cork {
+namespace {
+
+using testing::FakeClock;
+using testing::FixedGauges;
+using testing::TempRoot;
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+RequestHead request(Method method, std::string target, const Fields& fields = {},
+                    int version_minor = 1) {
+  RequestHead h;
+  h.method = method;
+  h.method_name = method == Method::kHead ? "HEAD" : method == Method::kGet ? "GET" : "POST";
+  h.target = std::move(target);
+  h.version_minor = version_minor;
+  h.keep_alive = version_minor == 1;
+  for (const auto& [name, value] : fields) {
+    h.begin_field();
+    h.append_name(name);
+    h.append_value(value);
+  }
+  return h;
+}
+
+class RequestHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_.write("index.html", "<h1>home</h1>");
+    root_.write("small.txt", "hello, world");
+    root_.write("big.bin", std::string(100 * 1024, 'b'));
+    root_.write("dir/a.txt", "a");
+    root_.write("style.css", "body{}");
+    root_.write("style.css.gz", "gz-bytes");
+    Config config;
+    config.status_path = "/.cork/status";
+    settings_ = testing::settings_for(root_, config);
+    peer_ = testing::loopback_peer();
+  }
+
+  RequestFacts facts(bool has_body = false) const {
+    RequestFacts f;
+    f.peer = &peer_;
+    f.now_ms = clock_.monotonic_ms();
+    f.wall = clock_.wall_seconds();
+    f.date = date_;
+    f.has_body = has_body;
+    return f;
+  }
+
+  ResponsePlan handle(const RequestHead& head, bool has_body = false) {
+    return handler_.handle(head, *settings_, facts(has_body));
+  }
+
+  TempRoot root_;
+  FakeClock clock_;
+  std::string date_ = "Sun, 15 Jun 2025 15:06:40 GMT";
+  FixedGauges gauges_;
+  Logger log_;
+  Metrics metrics_;
+  RequestHandler handler_{log_, metrics_, gauges_};
+  std::shared_ptr<const Settings> settings_;
+  sockaddr_storage peer_{};
+};
+
+bool has_field(const ResponsePlan& plan, std::string_view line) {
+  return plan.head.find(std::string(line) + "\r\n") != std::string::npos;
+}
+
+TEST_F(RequestHandlerTest, SmallFileGoesWithTheHeadFromTheCache) {
+  const ResponsePlan plan = handle(request(Method::kGet, "/small.txt"));
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_TRUE(plan.keep_alive);
+  EXPECT_EQ(plan.head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  EXPECT_TRUE(has_field(plan, "Date: " + date_)) << plan.head;
+  EXPECT_TRUE(has_field(plan, "Content-Length: 12")) << plan.head;
+  EXPECT_EQ(plan.inline_body(), "hello, world");
+  EXPECT_TRUE(plan.pieces.empty());
+  EXPECT_TRUE(plan.file) << "the entry keeps the borrowed bytes alive";
+  EXPECT_EQ(metrics_.file_cache_misses.load() + metrics_.file_cache_hits.load(), 1u);
+}
+
+TEST_F(RequestHandlerTest, LargeFileIsOneSendfilePiece) {
+  const ResponsePlan plan = handle(request(Method::kGet, "/big.bin"));
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_TRUE(plan.inline_body().empty());
+  ASSERT_EQ(plan.pieces.size(), 1u);
+  EXPECT_EQ(plan.pieces[0].offset, 0);
+  EXPECT_EQ(plan.pieces[0].length, 100u * 1024);
+  EXPECT_GE(plan.file_fd, 0);
+  EXPECT_EQ(plan.body_length(), 100u * 1024);
+}
+
+TEST_F(RequestHandlerTest, HeadGetsTheHeadOnly) {
+  const ResponsePlan plan = handle(request(Method::kHead, "/big.bin"));
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_TRUE(has_field(plan, "Content-Length: 102400"));
+  EXPECT_EQ(plan.body_length(), 0u);
+  EXPECT_FALSE(plan.file) << "nothing to send: no descriptor held";
+}
+
+TEST_F(RequestHandlerTest, MultipartRangeBecomesPiecesWithPartHeads) {
+  const ResponsePlan plan =
+      handle(request(Method::kGet, "/big.bin", {{"Range", "bytes=0-9,100-109"}}));
+  EXPECT_EQ(plan.status, 206);
+  ASSERT_EQ(plan.pieces.size(), 3u) << "two parts and the closing delimiter";
+  EXPECT_EQ(plan.pieces[1].offset, 100);
+  EXPECT_EQ(plan.pieces[2].length, 0u);
+  EXPECT_NE(plan.head.find("multipart/byteranges; boundary="), std::string::npos);
+}
+
+TEST_F(RequestHandlerTest, PrecompressedSiblingAndVary) {
+  const ResponsePlan gz =
+      handle(request(Method::kGet, "/style.css", {{"Accept-Encoding", "gzip"}}));
+  EXPECT_TRUE(has_field(gz, "Content-Encoding: gzip")) << gz.head;
+  EXPECT_TRUE(has_field(gz, "Vary: Accept-Encoding"));
+  EXPECT_EQ(gz.inline_body(), "gz-bytes");
+  const ResponsePlan plain = handle(request(Method::kGet, "/style.css"));
+  EXPECT_TRUE(has_field(plain, "Vary: Accept-Encoding"));
+  EXPECT_EQ(plain.inline_body(), "body{}");
+}
+
+TEST_F(RequestHandlerTest, NotModifiedHasNoBodyAndNoLength) {
+  const ResponsePlan first = handle(request(Method::kGet, "/small.txt"));
+  const auto at = first.head.find("ETag: ");
+  ASSERT_NE(at, std::string::npos);
+  const std::string etag = first.head.substr(at + 6, first.head.find("\r\n", at) - at - 6);
+  const ResponsePlan plan = handle(request(Method::kGet, "/small.txt", {{"If-None-Match", etag}}));
+  EXPECT_EQ(plan.status, 304);
+  EXPECT_EQ(plan.body_length(), 0u);
+  EXPECT_EQ(plan.head.find("Content-Length"), std::string::npos);
+}
+
+TEST_F(RequestHandlerTest, MissingFileIs404WithPageAndKeepsTheConnection) {
+  const ResponsePlan plan = handle(request(Method::kGet, "/nope"));
+  EXPECT_EQ(plan.status, 404);
+  EXPECT_TRUE(plan.keep_alive);
+  EXPECT_NE(plan.inline_body().find("404"), std::string::npos);
+  EXPECT_TRUE(has_field(plan, "Content-Type: text/html; charset=utf-8"));
+  EXPECT_EQ(handle(request(Method::kHead, "/nope")).body_length(), 0u);
+}
+
+TEST_F(RequestHandlerTest, DirectoryWithoutSlashRedirects) {
+  const ResponsePlan plan = handle(request(Method::kGet, "/dir?x=1"));
+  EXPECT_EQ(plan.status, 301);
+  EXPECT_TRUE(has_field(plan, "Location: /dir/?x=1")) << plan.head;
+}
+
+TEST_F(RequestHandlerTest, BadTargetIs400AndCloses) {
+  const ResponsePlan plan = handle(request(Method::kGet, "nonsense"));
+  EXPECT_EQ(plan.status, 400);
+  EXPECT_FALSE(plan.keep_alive);
+  EXPECT_TRUE(has_field(plan, "Connection: close"));
+}
+
+TEST_F(RequestHandlerTest, OtherMethodIs405WithAllow) {
+  const ResponsePlan plan = handle(request(Method::kOtherKnown, "/small.txt"));
+  EXPECT_EQ(plan.status, 405);
+  EXPECT_TRUE(has_field(plan, "Allow: GET, HEAD"));
+  EXPECT_TRUE(plan.keep_alive);
+}
+
+TEST_F(RequestHandlerTest, UnknownExpectationIs417AndCloses) {
+  const ResponsePlan plan = handle(request(Method::kGet, "/small.txt", {{"Expect", "magic"}}));
+  EXPECT_EQ(plan.status, 417);
+  EXPECT_FALSE(plan.keep_alive);
+}
+
+TEST_F(RequestHandlerTest, ContinueOnlyForABodyThatWillBeRead) {
+  const Fields expect = {{"Expect", "100-continue"}};
+  EXPECT_TRUE(
+      handle(request(Method::kGet, "/small.txt", expect), /*has_body=*/true).expect_continue);
+  EXPECT_FALSE(handle(request(Method::kGet, "/small.txt", expect), false).expect_continue);
+  // A refusal does not invite the body, and closes instead of reading it.
+  const ResponsePlan refused = handle(request(Method::kGet, "/nope", expect), true);
+  EXPECT_FALSE(refused.expect_continue);
+  EXPECT_FALSE(refused.keep_alive);
+  // HTTP/1.0 expectations are ignored (RFC 9110 10.1.1).
+  EXPECT_FALSE(handle(request(Method::kGet, "/small.txt", expect, 0), true).expect_continue);
+}
+
+TEST_F(RequestHandlerTest, KeepAliveFollowsTheRequestAndTheServer) {
+  const ResponsePlan v10 =
+      handle(request(Method::kGet, "/small.txt", {{"Connection", "keep-alive"}}, 0));
+  EXPECT_FALSE(v10.keep_alive) << "the parser decides keep_alive; an HTTP/1.0 head says false";
+  RequestHead confirmed = request(Method::kGet, "/small.txt", {}, 0);
+  confirmed.keep_alive = true;
+  EXPECT_TRUE(has_field(handle(confirmed), "Connection: keep-alive"));
+  RequestFacts draining = facts();
+  draining.keep_alive_allowed = false;
+  const ResponsePlan plan =
+      handler_.handle(request(Method::kGet, "/small.txt"), *settings_, draining);
+  EXPECT_FALSE(plan.keep_alive);
+  EXPECT_TRUE(has_field(plan, "Connection: close"));
+}
+
+TEST_F(RequestHandlerTest, StatusPageForLoopbackOnly) {
+  const ResponsePlan plan = handle(request(Method::kGet, "/.cork/status"));
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_NE(plan.inline_body().find("cork_queue_capacity 64"), std::string::npos)
+      << plan.inline_body();
+  EXPECT_TRUE(has_field(plan, "Cache-Control: no-store"));
+  sockaddr_storage remote = testing::loopback_peer();
+  reinterpret_cast<sockaddr_in&>(remote).sin_addr.s_addr = htonl(0x0a000001);  // 10.0.0.1
+  RequestFacts from_remote = facts();
+  from_remote.peer = &remote;
+  EXPECT_EQ(handler_.handle(request(Method::kGet, "/.cork/status"), *settings_, from_remote).status,
+            404);
+}
+
+TEST_F(RequestHandlerTest, MalformedRequestAndOverloadClose) {
+  const ResponsePlan bad = handler_.refuse_malformed(431, request(Method::kHead, "/"), facts());
+  EXPECT_EQ(bad.status, 431);
+  EXPECT_FALSE(bad.keep_alive);
+  EXPECT_FALSE(bad.inline_body().empty())
+      << "a request that failed to parse has no method to trust";
+  const ResponsePlan busy = handler_.refuse_overloaded(date_);
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_TRUE(has_field(busy, "Connection: close"));
+  EXPECT_TRUE(has_field(busy, "Date: " + date_));
+  EXPECT_NE(busy.inline_body().find("503"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cork

@@ -1,0 +1,72 @@
+// Shared pieces of the server/ unit tests: a temporary document root, a fake clock and fixed
+// gauges, so that the handler, the sender and the connection are tested without the binary,
+// without a listener and without waiting.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/http_date.h"
+#include "server/clock_source.h"
+#include "server/config.h"
+#include "server/metrics.h"
+#include "server/settings.h"
+
+namespace cork::testing {
+
+// A temporary folder, removed with everything in it at destruction. Move-only in practice.
+class TempRoot {
+ public:
+  TempRoot();
+  ~TempRoot();
+  TempRoot(const TempRoot&) = delete;
+  TempRoot& operator=(const TempRoot&) = delete;
+  const std::string& path() const { return path_; }
+  // Writes `content` to `relative` (folders are created).
+  void write(std::string_view relative, std::string_view content) const;
+
+ private:
+  std::string path_;
+};
+
+// Time stands still until the test moves it. Safe to read from any thread, moved by the test.
+class FakeClock final : public ClockSource {
+ public:
+  std::int64_t monotonic_ms() const override { return monotonic_; }
+  std::time_t wall_seconds() const override { return wall_; }
+  std::string_view http_date() const override {
+    date_ = format_http_date(wall_);
+    return date_;
+  }
+  std::string_view access_log_time() const override { return "01/Jan/2025:00:00:00 +0000"; }
+  void advance_ms(std::int64_t ms) { monotonic_ += ms; }
+
+  std::int64_t monotonic_ = 1'000'000;
+  std::time_t wall_ = 1'750'000'000;
+  mutable std::string date_;
+};
+
+// Gauges with fixed values. Copyable.
+class FixedGauges final : public GaugeSource {
+ public:
+  MetricsGauges gauges() const override {
+    MetricsGauges g;
+    g.queue_depth = 3;
+    g.queue_capacity = 64;
+    g.workers = 2;
+    return g;
+  }
+};
+
+// Settings for `root` with `config`'s other keys; fails the test when they cannot be made.
+std::shared_ptr<const Settings> settings_for(const TempRoot& root, Config config = {});
+
+// A loopback sockaddr for RequestFacts.peer.
+sockaddr_storage loopback_peer();
+
+}  // namespace cork::testing

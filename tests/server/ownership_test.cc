@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
@@ -67,77 +68,93 @@ TEST(Ownership, WorkerAndReactorHandBackForClose) {
 struct FakeConnection {
   Ownership ownership;
   std::atomic<bool> armed{true};
+  std::atomic<int> serving{0};   // how many threads serve it right now (must stay <= 1)
+  std::uint64_t events = 0;      // reactor only
   std::uint64_t served = 0;      // owner only
   std::uint64_t last_value = 0;  // owner only; the reactor reads it after a claim
 };
 
-TEST(Ownership, StressNoLostEventsNoDoubleOwner) {
+// Reactor thread: fires one-shot events at random connections, claims them or marks them
+// pending, and now and then closes an idle one and puts a new connection in its slot (the fd
+// number reused), as ConnectionTable does. Workers serve, re-arm and publish.
+TEST(Ownership, StressClaimPublishClose) {
   constexpr int kConnections = 8;
   constexpr int kWorkers = 3;
   constexpr std::uint64_t kEvents = 200'000;
-  std::array<FakeConnection, kConnections> connections;
+  std::array<std::unique_ptr<FakeConnection>, kConnections> slots;
+  for (auto& slot : slots)
+    slot = std::make_unique<FakeConnection>();
   BlockingQueue<int> queue(64);
-  std::atomic<int> busy_serving[kConnections] = {};
   std::atomic<bool> double_owner{false};
 
-  auto serve_once = [&](int i) {
-    FakeConnection& c = connections[static_cast<std::size_t>(i)];
-    if (busy_serving[i].fetch_add(1) != 0) double_owner = true;
-    ++c.served;
-    c.last_value = c.served;
-    busy_serving[i].fetch_sub(1);
-  };
   std::vector<std::thread> workers;
   for (int w = 0; w < kWorkers; ++w) {
     workers.emplace_back([&] {
       while (auto item = queue.pop()) {
-        FakeConnection& c = connections[static_cast<std::size_t>(*item)];
+        // Safe: the reactor replaces a slot only after claim_for_close(), never while queued.
+        FakeConnection& c = *slots[static_cast<std::size_t>(*item)];
         do {
-          serve_once(*item);
+          if (c.serving.fetch_add(1) != 0) double_owner = true;
+          ++c.served;
+          c.last_value = c.served;
+          c.serving.fetch_sub(1);
           c.armed.store(true, std::memory_order_release);  // EPOLL_CTL_MOD
           // Widen the window the protocol exists for: an event between re-arm and publish.
           std::this_thread::yield();
         } while (!c.ownership.publish_idle());
+        // Nothing of `c` may be touched after a successful publish.
       }
     });
   }
 
   std::uint64_t events = 0;
-  std::uint64_t claims = 0;
   std::uint64_t pendings = 0;
+  std::uint64_t closes = 0;
+  std::uint64_t refused_closes = 0;
+  std::uint64_t mismatched = 0;
   std::mt19937 random(7);
+  auto close_slot = [&](std::size_t i) {
+    FakeConnection& c = *slots[i];
+    // Claimed for close: the last owner's writes are visible, and every event was served.
+    if (c.served != c.events) ++mismatched;
+    slots[i] = std::make_unique<FakeConnection>();
+    ++closes;
+  };
   while (events < kEvents) {
-    const int i = static_cast<int>(random() % kConnections);
-    FakeConnection& c = connections[static_cast<std::size_t>(i)];
+    const auto i = static_cast<std::size_t>(random() % kConnections);
+    FakeConnection& c = *slots[i];
+    if (random() % 64 == 0) {  // a timer fires for it
+      if (c.ownership.claim_for_close()) {
+        close_slot(i);
+      } else {
+        ++refused_closes;
+      }
+      continue;
+    }
     if (!c.armed.exchange(false, std::memory_order_acq_rel)) continue;  // one-shot: not armed
     ++events;
+    ++c.events;
     if (c.ownership.claim_or_mark_pending() == Ownership::Claim::kMarkedPending) {
       ++pendings;
       continue;
     }
-    ++claims;
-    // The reactor owns it now: it may read what the last owner wrote.
     EXPECT_LE(c.last_value, c.served);
-    ASSERT_TRUE(queue.push(i));
+    ASSERT_TRUE(queue.push(static_cast<int>(i)));
   }
   // Let every connection settle, then close each from the reactor side.
-  for (FakeConnection& c : connections) {
-    while (!(c.armed.load(std::memory_order_acquire) && c.ownership.idle())) {
+  for (std::size_t i = 0; i < kConnections; ++i) {
+    while (!slots[i]->ownership.claim_for_close())
       std::this_thread::yield();
-    }
+    close_slot(i);
   }
   queue.close();
   for (std::thread& t : workers)
     t.join();
-  std::uint64_t served = 0;
-  for (FakeConnection& c : connections) {
-    EXPECT_TRUE(c.ownership.claim_for_close());
-    served += c.served;
-  }
   EXPECT_FALSE(double_owner.load()) << "two threads served one connection at once";
-  EXPECT_EQ(claims + pendings, events);
-  EXPECT_EQ(served, events) << "every event is served exactly once";
+  EXPECT_EQ(mismatched, 0u) << "an event was lost or served twice";
   EXPECT_GT(pendings, 0u) << "the race the protocol exists for never happened; tune the test";
+  EXPECT_GT(closes, static_cast<std::uint64_t>(kConnections));
+  EXPECT_GT(refused_closes, 0u) << "no timer ever found a busy connection; tune the test";
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "server/access_line.h"
-#include "server/socket_io.h"
+#include "server/io.h"
 
 namespace cork {
 

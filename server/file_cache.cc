@@ -14,6 +14,7 @@
 #include "http/entity_tag.h"
 #include "http/mime_types.h"
 #include "http/response_head.h"
+#include "server/io.h"
 
 namespace cork {
 
@@ -31,13 +32,12 @@ void load_small(FileRepresentation& rep) {
   rep.body.resize(size);
   std::size_t done = 0;
   while (done < size) {
-    const ssize_t n =
-        ::pread(rep.file.get(), rep.body.data() + done, size - done, static_cast<off_t>(done));
-    if (n > 0) {
-      done += static_cast<std::size_t>(n);
+    const IoResult r =
+        pread_some(rep.file.get(), rep.body.data() + done, size - done, static_cast<off_t>(done));
+    if (r.ok()) {
+      done += r.bytes;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
     // Shrunk meanwhile or unreadable: serve it with sendfile, which notices truncation.
     rep.body.clear();
     return;
@@ -103,13 +103,8 @@ void FileCache::handle_notifications() {
   alignas(inotify_event) char buffer[16 * 1024];
   bool changed = false;
   for (;;) {
-    const ssize_t n = ::read(inotify_.get(), buffer, sizeof buffer);
-    if (n > 0) {
-      changed = true;  // any event, IN_Q_OVERFLOW included, retires everything
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    break;  // EAGAIN: drained
+    if (!read_some(inotify_.get(), buffer, sizeof buffer).ok()) break;  // EAGAIN: drained
+    changed = true;  // any event, IN_Q_OVERFLOW included, retires everything
   }
   if (changed) epoch_.fetch_add(1, std::memory_order_acq_rel);
 }

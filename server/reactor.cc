@@ -14,8 +14,8 @@
 #include <cstring>
 
 #include "server/access_line.h"
+#include "server/io.h"
 #include "server/signals.h"
-#include "server/socket_io.h"
 
 namespace cork {
 
@@ -207,16 +207,13 @@ void Reactor::accept_all(std::int64_t now_ms) {
   refresh_settings();
   while (!stopping_) {
     sockaddr_storage peer{};
-    socklen_t peer_len = sizeof peer;
-    const int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &peer_len,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      pause_accepting(now_ms);
+    const AcceptResult accepted = accept_connection(listener_.get(), peer);
+    if (accepted.status == IoResult::Status::kWouldBlock) return;
+    if (accepted.status != IoResult::Status::kOk) {
+      pause_accepting(now_ms, accepted.error);
       return;
     }
-    UniqueFd socket(fd);
+    UniqueFd socket(accepted.fd);
     Connection* c = nullptr;
     if (table_->live() < options_.max_connections) {
       c = table_->open(socket, peer, context_, handler_, now_ms);
@@ -235,8 +232,7 @@ void Reactor::accept_all(std::int64_t now_ms) {
   }
 }
 
-void Reactor::pause_accepting(std::int64_t now_ms) {
-  const int error = errno;
+void Reactor::pause_accepting(std::int64_t now_ms, int error) {
   context_.metrics.accept_errors.fetch_add(1, std::memory_order_relaxed);
   // EMFILE, ENFILE, ENOBUFS, ENOMEM: keep serving the connections we have, stop accepting
   // briefly (the listener is level-triggered and would otherwise spin), log at most 1/s.
@@ -327,14 +323,14 @@ void Reactor::retire(ConnHandle handle) {
   if (was_empty) {
     const std::uint64_t one = 1;
     // A full eventfd counter still wakes the reactor; nothing else can fail here.
-    (void)!::write(wake_fd_.get(), &one, sizeof one);
+    (void)write_some(wake_fd_.get(), &one, sizeof one);
   }
 }
 
 void Reactor::close_retired() {
   loop_.assert_here();
   std::uint64_t count;
-  (void)!::read(wake_fd_.get(), &count, sizeof count);
+  (void)read_some(wake_fd_.get(), &count, sizeof count);  // resets the eventfd
   std::vector<ConnHandle> batch;
   {
     std::lock_guard lock(retired_mutex_);

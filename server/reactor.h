@@ -74,7 +74,7 @@ class Reactor {
   void reject_with_503(int fd);
   void begin_shutdown(std::int64_t now_ms);
   void handle_signals(std::int64_t now_ms);
-  void pause_accepting(std::int64_t now_ms);
+  void pause_accepting(std::int64_t now_ms, int error);
   void refresh_settings();
   std::int64_t next_check(std::int64_t deadline_ms, std::int64_t now_ms) const;
   int wait_timeout_ms(std::int64_t now_ms) const;

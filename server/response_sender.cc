@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "server/socket_io.h"
+#include "server/io.h"
 
 namespace cork {
 

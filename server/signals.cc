@@ -7,6 +7,8 @@
 
 #include <cerrno>
 
+#include "server/io.h"
+
 namespace cork {
 
 namespace {
@@ -41,12 +43,9 @@ UniqueFd open_signal_fd() {
 
 int read_signal(int signal_fd) {
   signalfd_siginfo info{};
-  for (;;) {
-    const ssize_t n = ::read(signal_fd, &info, sizeof info);
-    if (n == static_cast<ssize_t>(sizeof info)) return static_cast<int>(info.ssi_signo);
-    if (n < 0 && errno == EINTR) continue;
-    return 0;
-  }
+  // A signalfd returns whole records or nothing.
+  const IoResult r = read_some(signal_fd, &info, sizeof info);
+  return r.ok() && r.bytes == sizeof info ? static_cast<int>(info.ssi_signo) : 0;
 }
 
 }  // namespace cork

@@ -1,8 +1,10 @@
-// The system calls on a connection's socket, each in one place: EINTR is retried here and
-// nowhere else, and the rest of the server sees {bytes, would-block, closed, error} instead of
-// -1 and errno. The descriptors are borrowed: nothing here opens or closes one.
+// The read/write system calls of the server (sockets, files, inotify, signalfd, eventfd), each
+// in one place: EINTR is retried here and nowhere else, and the rest of the server sees
+// {bytes, would-block, closed, error} instead of -1 and errno. The descriptors are borrowed:
+// nothing here closes one (accept_connection() returns a new one to its caller).
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -16,7 +18,7 @@ struct IoResult {
   enum class Status : std::uint8_t {
     kOk,          // `bytes` moved (> 0)
     kWouldBlock,  // EAGAIN: wait for readiness
-    kClosed,      // recv: the peer sent FIN; sendfile: the file ended before `count` bytes
+    kClosed,      // recv/read: end of stream (FIN); sendfile/pread: the file ended
     kError,       // anything else; `error` is the errno value
   };
   Status status = Status::kOk;
@@ -33,6 +35,21 @@ IoResult send_some(int fd, const char* data, std::size_t size, int flags = 0);
 IoResult send_vector(int fd, const iovec* buffers, int count);
 // sendfile() from `file` at *offset (advanced by what was sent; the file position is untouched).
 IoResult send_file(int socket, int file, off_t* offset, std::size_t count);
+
+// read() / pread() at `offset` / write().
+IoResult read_some(int fd, void* buffer, std::size_t size);
+IoResult pread_some(int fd, void* buffer, std::size_t size, off_t offset);
+IoResult write_some(int fd, const void* data, std::size_t size);
+
+// accept4() of a non-blocking, close-on-exec socket: the new descriptor in `fd` with kOk, or
+// kWouldBlock when none is waiting. Connections that died in the backlog (ECONNABORTED, EPROTO)
+// are skipped, like EINTR; every other failure (EMFILE, ENFILE, ENOBUFS, ENOMEM) is kError.
+struct AcceptResult {
+  IoResult::Status status = IoResult::Status::kOk;
+  int fd = -1;
+  int error = 0;
+};
+AcceptResult accept_connection(int listener, sockaddr_storage& peer);
 
 // Socket options that only cost packet boundaries or memory when they fail: best effort, and
 // false on failure for those who want to count it.

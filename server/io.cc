@@ -1,10 +1,12 @@
 // The socket system calls, each with its EINTR loop and errno mapping in one place.
-#include "server/socket_io.h"
+#include "server/io.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -54,6 +56,30 @@ IoResult send_vector(int fd, const iovec* buffers, int count) {
 
 IoResult send_file(int socket, int file, off_t* offset, std::size_t count) {
   return retry([&] { return ::sendfile(socket, file, offset, count); }, IoResult::Status::kClosed);
+}
+
+IoResult read_some(int fd, void* buffer, std::size_t size) {
+  return retry([&] { return ::read(fd, buffer, size); }, IoResult::Status::kClosed);
+}
+
+IoResult pread_some(int fd, void* buffer, std::size_t size, off_t offset) {
+  return retry([&] { return ::pread(fd, buffer, size, offset); }, IoResult::Status::kClosed);
+}
+
+IoResult write_some(int fd, const void* data, std::size_t size) {
+  return retry([&] { return ::write(fd, data, size); }, IoResult::Status::kError);
+}
+
+AcceptResult accept_connection(int listener, sockaddr_storage& peer) {
+  for (;;) {
+    socklen_t length = sizeof peer;
+    const int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&peer), &length,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) return {IoResult::Status::kOk, fd, 0};
+    if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+    const IoResult r = failure(errno);
+    return {r.status, -1, r.error};
+  }
 }
 
 bool set_cork(int fd, bool on) {

@@ -208,7 +208,7 @@ bool Connection::handle_event(RequestParser::Result result) {
   return false;
 }
 
-void Connection::start_response(ResponsePlan plan) {
+void Connection::start_response(ResponsePlan&& plan) {
   if (!response_planned_) {
     context_.metrics.connections_active.fetch_add(1, std::memory_order_relaxed);
   }

@@ -70,7 +70,7 @@ class Connection {
   enum class State : std::uint8_t { kReading, kSending };
 
   bool handle_event(RequestParser::Result result);
-  void start_response(ResponsePlan plan);
+  void start_response(ResponsePlan&& plan);
   void send_continue();
   RequestFacts request_facts() const;
   std::int64_t request_elapsed_ms() const;

@@ -27,7 +27,7 @@ ResponseSender::Result from_io(const IoResult& r) {
 
 }  // namespace
 
-void ResponseSender::start(ResponsePlan plan) {
+void ResponseSender::start(ResponsePlan&& plan) {
   plan_ = std::move(plan);
   active_ = true;
   sent_ = 0;

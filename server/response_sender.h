@@ -23,7 +23,7 @@ class ResponseSender {
   };
 
   // Starts sending `plan` (the previous one must be done or dropped).
-  void start(ResponsePlan plan);
+  void start(ResponsePlan&& plan);
   // Sends until done, blocked, or `budget` (file bytes, shared by every response of one wake)
   // is spent; subtracts what it sent from `budget`.
   Result send(int socket, std::uint64_t& budget);

@@ -26,10 +26,9 @@ class ConnectionTableTest : public ::testing::Test {
 
   // A connected socket for the table and its peer, kept by the test.
   UniqueFd socket() {
-    int fds[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-    peers_.emplace_back(fds[1]);
-    return UniqueFd(fds[0]);
+    testing::SocketPair pair;
+    peers_.push_back(std::move(pair.client));
+    return std::move(pair.server);
   }
 
   Connection* open(ConnectionTable& table, UniqueFd& s) {

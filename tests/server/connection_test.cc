@@ -19,16 +19,16 @@ namespace {
 class ConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_.write("small.txt", "hello");
-    root_.write("big.bin", std::string(8 * 1024 * 1024, 'b'));
+    root_.write_file("small.txt", "hello");
+    root_.write_file("big.bin", std::string(8 * 1024 * 1024, 'b'));
     Config config;
     config.access_log = "off";
     settings_ = testing::settings_for(root_, config);
     context_ = std::make_unique<ServerContext>(log_, access_log_, clock_, settings_);
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-    client_.reset(fds[1]);
-    connection_ = std::make_unique<Connection>(UniqueFd(fds[0]), ConnHandle::make(fds[0], 1),
+    testing::SocketPair pair;
+    client_ = std::move(pair.client);
+    const int fd = pair.server.get();
+    connection_ = std::make_unique<Connection>(std::move(pair.server), ConnHandle::make(fd, 1),
                                                testing::loopback_peer(), *context_, handler_,
                                                clock_.monotonic_ms());
   }
@@ -37,16 +37,7 @@ class ConnectionTest : public ::testing::Test {
     ASSERT_EQ(::send(client_.get(), bytes.data(), bytes.size(), 0),
               static_cast<ssize_t>(bytes.size()));
   }
-  std::string receive() {
-    std::string out;
-    char buf[65536];
-    for (;;) {
-      const ssize_t n = ::recv(client_.get(), buf, sizeof buf, MSG_DONTWAIT);
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
+  std::string receive() { return testing::receive_available(client_.get()); }
   Connection::Next serve() { return connection_->serve(clock_.monotonic_ms()); }
   std::int64_t deadline() const { return connection_->deadline_ms.load(); }
   static int count(const std::string& text, std::string_view what) {

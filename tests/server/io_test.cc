@@ -19,14 +19,11 @@
 namespace cork {
 namespace {
 
+// a: the side under test, b: its peer.
 struct Pair {
-  UniqueFd a, b;
-  Pair() {
-    int fds[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-    a.reset(fds[0]);
-    b.reset(fds[1]);
-  }
+  testing::SocketPair sockets;
+  UniqueFd& a = sockets.server;
+  UniqueFd& b = sockets.client;
 };
 
 TEST(Io, RecvMapsDataNothingAndFin) {
@@ -55,8 +52,8 @@ TEST(Io, SendToAGonePeerIsAnErrorNotASignal) {
 
 TEST(Io, SendfileAndPreadSeeTheEndOfTheFile) {
   testing::TempRoot root;
-  root.write("f", "0123456789");
-  UniqueFd file(::open((root.path() + "/f").c_str(), O_RDONLY | O_CLOEXEC));
+  root.write_file("f", "0123456789");
+  UniqueFd file(::open((root.path() / "f").c_str(), O_RDONLY | O_CLOEXEC));
   ASSERT_TRUE(file);
   Pair p;
   off_t offset = 4;

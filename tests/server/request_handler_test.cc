@@ -41,12 +41,12 @@ RequestHead request(Method method, std::string target, const Fields& fields = {}
 class RequestHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_.write("index.html", "<h1>home</h1>");
-    root_.write("small.txt", "hello, world");
-    root_.write("big.bin", std::string(100 * 1024, 'b'));
-    root_.write("dir/a.txt", "a");
-    root_.write("style.css", "body{}");
-    root_.write("style.css.gz", "gz-bytes");
+    root_.write_file("index.html", "<h1>home</h1>");
+    root_.write_file("small.txt", "hello, world");
+    root_.write_file("big.bin", std::string(100 * 1024, 'b'));
+    root_.write_file("dir/a.txt", "a");
+    root_.write_file("style.css", "body{}");
+    root_.write_file("style.css.gz", "gz-bytes");
     Config config;
     config.status_path = "/.cork/status";
     settings_ = testing::settings_for(root_, config);

@@ -19,33 +19,17 @@ namespace {
 
 class ResponseSenderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-    server_.reset(fds[0]);
-    client_.reset(fds[1]);
-  }
-
-  // Everything readable from the client end right now.
-  std::string drain() {
-    std::string out;
-    char buf[65536];
-    for (;;) {
-      const ssize_t n = ::recv(client_.get(), buf, sizeof buf, MSG_DONTWAIT);
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
+  std::string drain() { return testing::receive_available(client_.get()); }
 
   UniqueFd open_file(const std::string& name, const std::string& content) {
-    root_.write(name, content);
-    return UniqueFd(::open((root_.path() + "/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+    root_.write_file(name, content);
+    return UniqueFd(::open((root_.path() / name).c_str(), O_RDONLY | O_CLOEXEC));
   }
 
   testing::TempRoot root_;
-  UniqueFd server_;
-  UniqueFd client_;
+  testing::SocketPair pair_;
+  UniqueFd& server_ = pair_.server;
+  UniqueFd& client_ = pair_.client;
   ResponseSender sender_;
 };
 

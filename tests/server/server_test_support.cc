@@ -2,36 +2,32 @@
 #include "server/server_test_support.h"
 
 #include <netinet/in.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-
 namespace cork::testing {
 
-TempRoot::TempRoot() {
-  char tmpl[] = "/tmp/cork-unit-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-  path_ = tmpl;
+SocketPair::SocketPair() {
+  int fds[2];
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  server.reset(fds[0]);
+  client.reset(fds[1]);
 }
 
-TempRoot::~TempRoot() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-void TempRoot::write(std::string_view relative, std::string_view content) const {
-  const std::filesystem::path file = std::filesystem::path(path_) / relative;
-  std::filesystem::create_directories(file.parent_path());
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+std::string receive_available(int fd) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
 }
 
 std::shared_ptr<const Settings> settings_for(const TempRoot& root, Config config) {
-  config.root = root.path();
+  config.root = root.path().string();
   std::string error;
   std::shared_ptr<const Settings> settings = make_settings(config, error);
   EXPECT_TRUE(settings) << error;

@@ -12,27 +12,28 @@
 #include <string_view>
 
 #include "http/http_date.h"
+#include "integration/temp_dir_support.h"
 #include "server/clock_source.h"
 #include "server/config.h"
 #include "server/metrics.h"
 #include "server/settings.h"
+#include "server/unique_fd.h"
 
 namespace cork::testing {
 
-// A temporary folder, removed with everything in it at destruction. Move-only in practice.
-class TempRoot {
- public:
-  TempRoot();
-  ~TempRoot();
-  TempRoot(const TempRoot&) = delete;
-  TempRoot& operator=(const TempRoot&) = delete;
-  const std::string& path() const { return path_; }
-  // Writes `content` to `relative` (folders are created).
-  void write(std::string_view relative, std::string_view content) const;
+// A temporary document root (the integration tests' TempDir).
+using TempRoot = integration::TempDir;
 
- private:
-  std::string path_;
+// A connected, non-blocking AF_UNIX stream pair: `server` for the code under test, `client` for
+// the test.
+struct SocketPair {
+  SocketPair();
+  UniqueFd server;
+  UniqueFd client;
 };
+
+// Everything readable from `fd` right now (non-blocking).
+std::string receive_available(int fd);
 
 // Time stands still until the test moves it. Safe to read from any thread, moved by the test.
 class FakeClock final : public ClockSource {

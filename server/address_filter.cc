@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "http/request.h"
+#include "http/ascii.h"
 
 namespace cork {
 

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "http/ascii.h"
 #include "server/unique_fd.h"
 
 namespace cork {
@@ -22,15 +23,6 @@ namespace cork {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    auto lower = [](char c) {
-      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    };
-    return lower(x) == lower(y);
-  });
-}
 
 bool is_ipv4(const std::string& host) {
   in_addr a{};
@@ -190,8 +182,7 @@ void drain(int fd, Clock::time_point deadline) {
 
 bool parse_probe_url(std::string_view url, ProbeTarget& out, std::string& error) {
   constexpr std::string_view kScheme = "http://";
-  if (url.size() < kScheme.size() ||
-      !equals_ignoring_case(url.substr(0, kScheme.size()), kScheme)) {
+  if (url.size() < kScheme.size() || !equals_ignore_case(url.substr(0, kScheme.size()), kScheme)) {
     error = "not an http:// URL (the probe speaks plain HTTP)";
     return false;
   }
@@ -242,7 +233,7 @@ bool parse_probe_url(std::string_view url, ProbeTarget& out, std::string& error)
       port_text = authority.substr(colon + 1);
       has_port = true;
     }
-    if (equals_ignoring_case(parsed.host, "localhost")) {
+    if (equals_ignore_case(parsed.host, "localhost")) {
       parsed.host = "localhost";
     } else if (!is_ipv4(parsed.host)) {
       error = fmt::format(

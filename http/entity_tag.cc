@@ -84,12 +84,6 @@ bool strong_match(std::string_view a, std::string_view b) {
   return ta && tb && !ta->weak && !tb->weak && ta->opaque == tb->opaque;
 }
 
-bool weak_match(std::string_view a, std::string_view b) {
-  const auto ta = parse_entity_tag(a);
-  const auto tb = parse_entity_tag(b);
-  return ta && tb && ta->opaque == tb->opaque;
-}
-
 bool list_matches(std::string_view field_value, std::string_view current, bool weak) {
   std::string_view rest = trim_ows(field_value);
   // RFC 9110 13.1.1, 13.1.2: "*" stands alone; inside a list it is malformed.

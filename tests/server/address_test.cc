@@ -83,13 +83,6 @@ TEST(FormatHostPort, BracketsIpv6Only) {
   EXPECT_EQ(format_host_port("localhost", 0), "localhost:0");
 }
 
-HostPort split(std::string_view authority) {
-  HostPort out;
-  std::string error;
-  EXPECT_TRUE(split_host_port(authority, out, error)) << authority << ": " << error;
-  return out;
-}
-
 std::string split_error(std::string_view authority) {
   HostPort out;
   std::string error;
@@ -98,41 +91,34 @@ std::string split_error(std::string_view authority) {
   return error;
 }
 
-TEST(SplitHostPort, HostAndPort) {
-  const HostPort a = split("127.0.0.1:8080");
-  EXPECT_EQ(a.host, "127.0.0.1");
-  EXPECT_FALSE(a.bracketed);
-  EXPECT_TRUE(a.has_port);
-  EXPECT_EQ(a.port, "8080");
-
-  const HostPort b = split("localhost");
-  EXPECT_EQ(b.host, "localhost");
-  EXPECT_FALSE(b.has_port);
-
-  const HostPort c = split("host:");
-  EXPECT_TRUE(c.has_port);
-  EXPECT_EQ(c.port, "");
-
-  // Unbracketed, the first ':' ends the host (so an IPv6 literal needs brackets).
-  const HostPort d = split("::1:80");
-  EXPECT_EQ(d.host, "");
-  EXPECT_EQ(d.port, ":1:80");
-
-  EXPECT_EQ(split("").host, "");
-}
-
-TEST(SplitHostPort, BracketedIpv6) {
-  const HostPort a = split("[::1]:9000");
-  EXPECT_EQ(a.host, "::1");
-  EXPECT_TRUE(a.bracketed);
-  EXPECT_TRUE(a.has_port);
-  EXPECT_EQ(a.port, "9000");
-
-  const HostPort b = split("[2001:db8::1]");
-  EXPECT_EQ(b.host, "2001:db8::1");
-  EXPECT_FALSE(b.has_port);
-
-  EXPECT_TRUE(split("[::1]:").has_port);
+TEST(SplitHostPort, Parts) {
+  struct Row {
+    std::string_view authority;
+    std::string_view host;
+    bool bracketed;
+    bool has_port;
+    std::string_view port;
+  };
+  const Row rows[] = {
+      {"127.0.0.1:8080", "127.0.0.1", false, true, "8080"},
+      {"localhost", "localhost", false, false, ""},
+      {"host:", "host", false, true, ""},  // "host:" means the default port
+      // Unbracketed, the first ':' ends the host (so an IPv6 literal needs brackets).
+      {"::1:80", "", false, true, ":1:80"},
+      {"", "", false, false, ""},
+      {"[::1]:9000", "::1", true, true, "9000"},
+      {"[2001:db8::1]", "2001:db8::1", true, false, ""},
+      {"[::1]:", "::1", true, true, ""},
+  };
+  for (const Row& row : rows) {
+    HostPort out;
+    std::string error;
+    ASSERT_TRUE(split_host_port(row.authority, out, error)) << row.authority << ": " << error;
+    EXPECT_EQ(out.host, row.host) << row.authority;
+    EXPECT_EQ(out.bracketed, row.bracketed) << row.authority;
+    EXPECT_EQ(out.has_port, row.has_port) << row.authority;
+    EXPECT_EQ(out.port, row.port) << row.authority;
+  }
 }
 
 TEST(SplitHostPort, Errors) {

@@ -1,6 +1,7 @@
 # cork: the two commands a user needs are `make run` and `make test`.
 # Both install what is missing from Debian's archive first (with sudo when not root).
-# CI (.ci/run) also runs tests/docker/smoke.sh, `make test-asan`, `make test-tsan` and `make fuzz`.
+# CI (.ci/run) also runs `make check-format`, tests/docker/smoke.sh, `make test-asan`,
+# `make test-tsan` and `make fuzz`.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -17,6 +18,8 @@ TEST_DEPS := wrk slowhttptest gzip procps valgrind chromium
 SANITIZER_DEPS := llvm
 # `make fuzz`: clang with libFuzzer (libclang_rt.fuzzer is in libclang-rt-14-dev).
 FUZZ_DEPS := clang libclang-rt-14-dev llvm
+# `make format` and `make check-format`: clang-format with the root .clang-format.
+FORMAT_DEPS := clang-format
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Sanitizer builds: warnings as errors, line numbers in reports, and any report fails the run.
@@ -129,9 +132,11 @@ fuzz:
 	done
 
 format:
+	$(call apt_install,$(FORMAT_DEPS))
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 check-format:
+	$(call apt_install,$(FORMAT_DEPS))
 	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
 
 clean:

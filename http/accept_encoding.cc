@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "http/request.h"  // equals_ignore_case, trim_ows
+#include "http/ascii.h"
 
 namespace cork {
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "http/ascii.h"
 #include "http/entity_tag.h"
 #include "http/http_date.h"
 
@@ -19,12 +20,6 @@ namespace {
 std::optional<std::time_t> single_date(const RequestHead& request, std::string_view name) {
   if (request.count(name) != 1) return std::nullopt;
   return parse_http_date(*request.header(name));
-}
-
-std::string_view trim_leading_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  return s;
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include "http/accept_encoding.h"  // parse_qvalue
+#include "http/ascii.h"
 #include "http/http_date.h"
-#include "http/request.h"  // equals_ignore_case, trim_ows
 
 namespace cork {
 

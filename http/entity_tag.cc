@@ -8,7 +8,7 @@
 #include <charconv>
 #include <optional>
 
-#include "http/request.h"  // is_ows, trim_ows
+#include "http/ascii.h"
 
 namespace cork {
 
@@ -84,12 +84,6 @@ bool strong_match(std::string_view a, std::string_view b) {
   return ta && tb && !ta->weak && !tb->weak && ta->opaque == tb->opaque;
 }
 
-bool weak_match(std::string_view a, std::string_view b) {
-  const auto ta = parse_entity_tag(a);
-  const auto tb = parse_entity_tag(b);
-  return ta && tb && ta->opaque == tb->opaque;
-}
-
 bool list_matches(std::string_view field_value, std::string_view current, bool weak) {
   std::string_view rest = trim_ows(field_value);
   // RFC 9110 13.1.1, 13.1.2: "*" stands alone; inside a list it is malformed.
@@ -102,15 +96,13 @@ bool list_matches(std::string_view field_value, std::string_view current, bool w
   // #element = [ element ] *( OWS "," OWS [ element ] ) (RFC 9110 5.6.1); empty elements
   // are skipped.
   while (true) {
-    while (!rest.empty() && is_ows(rest.front()))
-      rest.remove_prefix(1);
+    rest = trim_leading_ows(rest);
     if (!rest.empty() && rest.front() != ',') {
       const auto tag = take_entity_tag(rest);
       if (!tag) return false;
       const bool equal = tag->opaque == cur->opaque;
       if (equal && (weak || (!tag->weak && !cur->weak))) matched = true;
-      while (!rest.empty() && is_ows(rest.front()))
-        rest.remove_prefix(1);
+      rest = trim_leading_ows(rest);
     }
     if (rest.empty()) break;
     if (rest.front() != ',') return false;

@@ -19,12 +19,10 @@ namespace cork {
 std::string make_etag(std::int64_t mtime_seconds, std::uint64_t size,
                       std::string_view variant = {});
 
-// RFC 9110 8.8.3.2 comparison. `a` and `b` are complete entity-tags, optional "W/" prefix and
-// quotes included. A malformed tag matches nothing.
-// Strong: both tags are strong and their opaque-tags are identical.
+// RFC 9110 8.8.3.2 strong comparison: both tags are strong and their opaque-tags are
+// identical. `a` and `b` are complete entity-tags, optional "W/" prefix and quotes included. A
+// malformed tag matches nothing. (Weak comparison is list_matches with `weak`.)
 bool strong_match(std::string_view a, std::string_view b);
-// Weak: the opaque-tags are identical, whether either tag is weak or not.
-bool weak_match(std::string_view a, std::string_view b);
 
 // Does the value of If-Match or If-None-Match ("*" / 1#entity-tag, RFC 9110 13.1.1, 13.1.2)
 // match `current`, the strong tag of the selected representation? `weak` selects weak

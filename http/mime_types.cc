@@ -5,6 +5,8 @@
 #include <array>
 #include <cstddef>
 
+#include "http/ascii.h"
+
 namespace cork {
 
 namespace {
@@ -89,10 +91,8 @@ std::string_view mime_type_for(std::string_view path) {
   const std::string_view ext = name.substr(dot + 1);
   if (ext.empty() || ext.size() > kLongestExtension) return kDefault;
   char lower[kLongestExtension];
-  for (std::size_t i = 0; i < ext.size(); ++i) {
-    const char c = ext[i];
-    lower[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
+  for (std::size_t i = 0; i < ext.size(); ++i)
+    lower[i] = to_lower_ascii(ext[i]);
   const std::string_view key(lower, ext.size());
   const auto it =
       std::lower_bound(kTable.begin(), kTable.end(), key,

@@ -7,7 +7,7 @@
 #include <limits>
 #include <optional>
 
-#include "http/request.h"
+#include "http/ascii.h"
 
 namespace cork {
 

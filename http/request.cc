@@ -3,28 +3,6 @@
 
 namespace cork {
 
-namespace {
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-}  // namespace
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 void RequestHead::clear() {
   method = Method::kUnknown;
   method_name.clear();
@@ -65,11 +43,8 @@ std::string_view RequestHead::field_name(std::size_t i) const {
 
 std::string_view RequestHead::field_value(std::size_t i) const {
   const Field& f = fields_[i];
-  std::string_view v = std::string_view(arena_).substr(f.value_offset, f.value_length);
   // llhttp strips leading OWS; trailing OWS is not part of the value (RFC 9110 5.5).
-  while (!v.empty() && is_ows(v.back()))
-    v.remove_suffix(1);
-  return v;
+  return trim_trailing_ows(std::string_view(arena_).substr(f.value_offset, f.value_length));
 }
 
 std::optional<std::string_view> RequestHead::header(std::string_view name) const {

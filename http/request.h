@@ -8,6 +8,10 @@
 #include <string_view>
 #include <vector>
 
+// Not used here: server/connection.cc takes equals_ignore_case from this header until it
+// includes http/ascii.h itself.
+#include "http/ascii.h"
+
 namespace cork {
 
 enum class Method : std::uint8_t { kGet, kHead, kOtherKnown, kUnknown };
@@ -52,15 +56,5 @@ class RequestHead {
   std::string arena_;
   std::vector<Field> fields_;
 };
-
-// Case-insensitive ASCII comparison.
-bool equals_ignore_case(std::string_view a, std::string_view b);
-
-// RFC 9110 5.6.3: OWS = *( SP / HTAB ).
-inline bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-// `s` without leading and trailing OWS.
-std::string_view trim_ows(std::string_view s);
 
 }  // namespace cork

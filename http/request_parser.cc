@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "http/ascii.h"
+
 namespace cork {
 
 namespace {

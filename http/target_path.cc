@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "http/ascii.h"
+
 namespace cork {
 
 namespace {
@@ -13,17 +15,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Strict UTF-8 (RFC 3629): no overlong forms (%c0%ae), no surrogates, nothing above U+10FFFF.
@@ -78,7 +69,8 @@ Target resolve_target(std::string_view target) {
     const std::size_t sep = rest.find("://");
     if (sep == std::string_view::npos) return fail(400);  // asterisk- or authority-form
     const std::string_view scheme = rest.substr(0, sep);
-    if (!iequals(scheme, "http") && !iequals(scheme, "https")) return fail(400);
+    if (!equals_ignore_case(scheme, "http") && !equals_ignore_case(scheme, "https"))
+      return fail(400);
     rest.remove_prefix(sep + 3);
     const std::size_t path_start = rest.find_first_of("/?");
     const std::string_view authority = rest.substr(0, path_start);

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <ctime>
 #include <iterator>
 
 namespace cork {
@@ -52,19 +51,6 @@ std::string peer_address(const sockaddr_storage& peer) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, buf, sizeof buf);
   }
   return buf;
-}
-
-std::string_view access_log_time_now() {
-  thread_local std::time_t cached_second = -1;
-  thread_local char cached[40];
-  const std::time_t now = std::time(nullptr);
-  if (now != cached_second) {
-    cached_second = now;
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    std::strftime(cached, sizeof cached, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-  }
-  return cached;
 }
 
 }  // namespace cork

@@ -34,8 +34,4 @@ void append_access_line(fmt::memory_buffer& out, const AccessRecord& record);
 // The numeric address of a peer ("-" for a family other than IPv4/IPv6).
 std::string peer_address(const sockaddr_storage& peer);
 
-// The current UTC time as the access log writes it, formatted at most once per second per
-// thread; valid until the calling thread calls this again.
-std::string_view access_log_time_now();
-
 }  // namespace cork

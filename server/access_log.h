@@ -31,7 +31,6 @@ class AccessLog {
   void stop();
 
   std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-  std::size_t depth() const { return queue_.size(); }
 
  private:
   void run();

@@ -1,7 +1,6 @@
 // AddressFilter: CIDR parsing with inet_pton and prefix comparison byte by byte.
 #include "server/address_filter.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <charconv>
@@ -9,7 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "http/request.h"
+#include "http/ascii.h"
+#include "server/address.h"
 
 namespace cork {
 
@@ -21,19 +21,15 @@ bool AddressFilter::parse(std::string_view text, AddressFilter& out, std::string
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     if (item.empty()) continue;
     const std::size_t slash = item.find('/');
-    const std::string address(item.substr(0, slash));
-    Network network;
-    unsigned max_prefix = 0;
-    if (::inet_pton(AF_INET, address.c_str(), network.bytes.data()) == 1) {
-      network.family = AF_INET;
-      max_prefix = 32;
-    } else if (::inet_pton(AF_INET6, address.c_str(), network.bytes.data()) == 1) {
-      network.family = AF_INET6;
-      max_prefix = 128;
-    } else {
+    const std::optional<IpAddress> address = parse_ip_address(item.substr(0, slash));
+    if (!address) {
       error = fmt::format("'{}' is not an IPv4 or IPv6 network", item);
       return false;
     }
+    Network network;
+    network.family = address->family;
+    network.bytes = address->bytes;
+    const unsigned max_prefix = address->family == AF_INET ? 32 : 128;
     network.prefix = max_prefix;
     if (slash != std::string_view::npos) {
       const std::string_view digits = item.substr(slash + 1);

@@ -2,9 +2,6 @@
 // in one table so that the file and the command line share it.
 #include "server/config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -15,6 +12,7 @@
 #include <fmt/format.h>
 #include <ini.h>
 
+#include "server/address.h"
 #include "server/address_filter.h"
 
 namespace cork {
@@ -58,11 +56,7 @@ bool set_switch(std::string_view value, bool& field, std::string& error, std::st
 }
 
 bool valid_host(std::string_view host) {
-  std::string h(host);
-  in_addr a4{};
-  in6_addr a6{};
-  return h == "localhost" || inet_pton(AF_INET, h.c_str(), &a4) == 1 ||
-         inet_pton(AF_INET6, h.c_str(), &a6) == 1;
+  return host == "localhost" || parse_ip_address(host).has_value();
 }
 
 // Sets one key. Returns false with `error` set (without the "path:line: " prefix).

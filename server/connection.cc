@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "server/access_line.h"
+#include "server/clock.h"
 #include "server/io.h"
 
 namespace cork {
@@ -168,7 +169,7 @@ RequestFacts Connection::request_facts() const {
   facts.peer = &peer_;
   facts.now_ms = now_ms_;
   facts.wall = context_.clock.wall_seconds();
-  facts.date = context_.clock.http_date();
+  facts.date = http_date_at(facts.wall);
   facts.keep_alive_allowed =
       settings_->keepalive_timeout_ms > 0 && !context_.draining.load(std::memory_order_relaxed);
   facts.has_body = parser_.has_body();
@@ -245,7 +246,7 @@ void Connection::log_access() {
   const std::string peer = peer_address(peer_);
   AccessRecord record;
   record.peer = peer;
-  record.time = context_.clock.access_log_time();
+  record.time = clf_time_at(context_.clock.wall_seconds());
   record.method = head.method_name;
   record.target = head.target;
   record.version_major = head.version_major;

@@ -84,7 +84,7 @@ class FileCache {
   };
   Result lookup(const Target& target, std::string_view index, std::int64_t now_ms);
 
-  std::size_t size() const;  // entries, for tests and metrics
+  std::size_t size() const;  // entries, for tests
 
   // The inotify descriptor to wait on (readable when something changed), or -1 without one.
   int notification_fd() const { return inotify_.get(); }

@@ -1,40 +1,31 @@
 // Listener: socket(2), bind(2), listen(2) and their errors as one readable line.
 #include "server/listener.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
+
+#include "server/address.h"
 
 namespace cork {
 
 bool open_listener(const std::string& host, int port, int backlog, UniqueFd& out,
                    std::string& bound, std::string& error) {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
   const std::string name = host == "localhost" ? "127.0.0.1" : host;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-  if (inet_pton(AF_INET, name.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<std::uint16_t>(port));
-    len = sizeof *v4;
-  } else if (inet_pton(AF_INET6, name.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<std::uint16_t>(port));
-    len = sizeof *v6;
-  } else {
+  const std::optional<IpAddress> ip = parse_ip_address(name);
+  if (!ip) {
     error = fmt::format("cannot listen on {}: not an IP address", host);
     return false;
   }
-  const std::string shown = addr.ss_family == AF_INET6 ? "[" + name + "]" : name;
+  const SocketAddress addr = socket_address(*ip, port);
 
-  UniqueFd fd(::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {
     error = fmt::format("cannot create socket: {}", std::strerror(errno));
     return false;
@@ -54,23 +45,19 @@ bool open_listener(const std::string& host, int port, int backlog, UniqueFd& out
   // waits for the request in epoll.
   const int defer_seconds = 1;
   (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds);
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
-    error = fmt::format("cannot listen on {}:{}: {}", shown, port, std::strerror(errno));
-    return false;
-  }
-  if (::listen(fd.get(), backlog) != 0) {
-    error = fmt::format("cannot listen on {}:{}: {}", shown, port, std::strerror(errno));
+  if (::bind(fd.get(), addr.get(), addr.length) != 0 || ::listen(fd.get(), backlog) != 0) {
+    const int failure = errno;  // before format_host_port can touch errno
+    error = fmt::format("cannot listen on {}: {}", format_host_port(name, port),
+                        std::strerror(failure));
     return false;
   }
   sockaddr_storage actual{};
   socklen_t actual_len = sizeof actual;
   int actual_port = port;
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&actual), &actual_len) == 0) {
-    actual_port =
-        ntohs(actual.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&actual)->sin6_port
-                                           : reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
+    actual_port = port_of(actual);
   }
-  bound = fmt::format("{}:{}", shown, actual_port);
+  bound = format_host_port(name, actual_port);
   out = std::move(fd);
   return true;
 }

@@ -6,7 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
+
+#include "server/clock.h"
 
 namespace cork {
 
@@ -99,14 +100,10 @@ bool Logger::reopen(std::string& error) {
 }
 
 void Logger::write_error(LogLevel level, std::string_view message) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
   // Before open() (start-up errors) the error log is stderr itself.
   const int fd = error_fd_ ? error_fd_.get() : 2;
-  write_all(fd, fmt::format("{} [{}] {}\n", stamp, level_name(level), message));
+  write_all(
+      fd, fmt::format("{} [{}] {}\n", format_log_time(wall_seconds()), level_name(level), message));
 }
 
 void Logger::write_access(std::string_view line) {

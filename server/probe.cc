@@ -2,19 +2,18 @@
 // status line; the descriptor is owned by a UniqueFd on every path.
 #include "server/probe.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "http/ascii.h"
+#include "server/address.h"
 #include "server/unique_fd.h"
 
 namespace cork {
@@ -23,23 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    auto lower = [](char c) {
-      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    };
-    return lower(x) == lower(y);
-  });
-}
-
-bool is_ipv4(const std::string& host) {
-  in_addr a{};
-  return ::inet_pton(AF_INET, host.c_str(), &a) == 1;
-}
-
-bool is_ipv6(const std::string& host) {
-  in6_addr a{};
-  return ::inet_pton(AF_INET6, host.c_str(), &a) == 1;
+bool is_ipv4(std::string_view host) {
+  const std::optional<IpAddress> address = parse_ip_address(host);
+  return address && address->family == AF_INET;
 }
 
 // Milliseconds left until `deadline`, rounded up; 0 once it has passed.
@@ -64,51 +49,36 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-std::string describe(const std::string& host, int port) {
-  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
-                                             : fmt::format("{}:{}", host, port);
-}
-
 // Connects to one numeric address. Returns an invalid fd with `error` set on failure.
 UniqueFd connect_to(const std::string& host, int port, Clock::time_point deadline,
                     std::string& error) {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  int family = AF_INET;
-  if (is_ipv4(host)) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&storage);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(static_cast<uint16_t>(port));
-    ::inet_pton(AF_INET, host.c_str(), &a->sin_addr);
-    length = sizeof(sockaddr_in);
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&storage);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(static_cast<uint16_t>(port));
-    ::inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
-    length = sizeof(sockaddr_in6);
-    family = AF_INET6;
+  const std::optional<IpAddress> address = parse_ip_address(host);
+  if (!address) {  // parse_probe_url lets only numeric hosts and "localhost" through
+    error = fmt::format("cannot connect to {}: not an IP address", host);
+    return {};
   }
-  UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const SocketAddress to = socket_address(*address, port);
+  UniqueFd fd(::socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {
     error = fmt::format("cannot create a socket: {}", std::strerror(errno));
     return {};
   }
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
-    if (errno != EINPROGRESS && errno != EINTR) {
-      error = fmt::format("cannot connect to {}: {}", describe(host, port), std::strerror(errno));
+  if (::connect(fd.get(), to.get(), to.length) != 0) {
+    const int connect_error = errno;  // before format_host_port can touch errno
+    const std::string peer = format_host_port(host, port);
+    if (connect_error != EINPROGRESS && connect_error != EINTR) {
+      error = fmt::format("cannot connect to {}: {}", peer, std::strerror(connect_error));
       return {};
     }
     if (!wait_for(fd.get(), POLLOUT, deadline)) {
-      error = fmt::format("cannot connect to {}: {}", describe(host, port), std::strerror(errno));
+      error = fmt::format("cannot connect to {}: {}", peer, std::strerror(errno));
       return {};
     }
     int so_error = 0;
     socklen_t so_length = sizeof so_error;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &so_length) != 0) so_error = errno;
     if (so_error != 0) {
-      error =
-          fmt::format("cannot connect to {}: {}", describe(host, port), std::strerror(so_error));
+      error = fmt::format("cannot connect to {}: {}", peer, std::strerror(so_error));
       return {};
     }
   }
@@ -190,8 +160,7 @@ void drain(int fd, Clock::time_point deadline) {
 
 bool parse_probe_url(std::string_view url, ProbeTarget& out, std::string& error) {
   constexpr std::string_view kScheme = "http://";
-  if (url.size() < kScheme.size() ||
-      !equals_ignoring_case(url.substr(0, kScheme.size()), kScheme)) {
+  if (url.size() < kScheme.size() || !equals_ignore_case(url.substr(0, kScheme.size()), kScheme)) {
     error = "not an http:// URL (the probe speaks plain HTTP)";
     return false;
   }
@@ -212,37 +181,12 @@ bool parse_probe_url(std::string_view url, ProbeTarget& out, std::string& error)
     error = "the URL must not contain user information";
     return false;
   }
+  HostPort host_port;
+  if (!split_host_port(authority, host_port, error)) return false;
   ProbeTarget parsed;
-  std::string_view port_text;
-  bool has_port = false;
-  if (!authority.empty() && authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      error = fmt::format("unterminated IPv6 address in '{}'", authority);
-      return false;
-    }
-    parsed.host = std::string(authority.substr(1, close - 1));
-    if (!is_ipv6(parsed.host)) {
-      error = fmt::format("'{}' is not an IPv6 address", parsed.host);
-      return false;
-    }
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') {
-        error = fmt::format("unexpected '{}' after the IPv6 address", after);
-        return false;
-      }
-      port_text = after.substr(1);
-      has_port = true;
-    }
-  } else {
-    const std::size_t colon = authority.find(':');
-    parsed.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      has_port = true;
-    }
-    if (equals_ignoring_case(parsed.host, "localhost")) {
+  parsed.host = std::string(host_port.host);
+  if (!host_port.bracketed) {
+    if (equals_ignore_case(parsed.host, "localhost")) {
       parsed.host = "localhost";
     } else if (!is_ipv4(parsed.host)) {
       error = fmt::format(
@@ -251,16 +195,14 @@ bool parse_probe_url(std::string_view url, ProbeTarget& out, std::string& error)
       return false;
     }
   }
-  if (has_port && !port_text.empty()) {  // "host:" means the default port (RFC 3986 3.2.3)
-    unsigned port = 0;
-    const auto [ptr, ec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 1 ||
-        port > 65535) {
-      error = fmt::format("port must be a whole number in 1..65535, not '{}'", port_text);
+  // "host:" means the default port (RFC 3986 3.2.3).
+  if (host_port.has_port && !host_port.port.empty()) {
+    const std::optional<int> port = parse_port(host_port.port);
+    if (!port) {
+      error = fmt::format("port must be a whole number in 1..65535, not '{}'", host_port.port);
       return false;
     }
-    parsed.port = static_cast<int>(port);
+    parsed.port = *port;
   }
   if (target.empty()) {
     parsed.target = "/";
@@ -270,7 +212,8 @@ bool parse_probe_url(std::string_view url, ProbeTarget& out, std::string& error)
     parsed.target = std::string(target);
   }
   parsed.host_header = std::string(authority);
-  if (has_port && port_text.empty()) parsed.host_header.pop_back();  // drop the bare ':'
+  if (host_port.has_port && host_port.port.empty())
+    parsed.host_header.pop_back();  // drop the bare ':'
   out = std::move(parsed);
   return true;
 }

@@ -13,7 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "server/access_line.h"
+#include "server/clock.h"
 #include "server/io.h"
 #include "server/signals.h"
 
@@ -254,7 +254,7 @@ void Reactor::reject_with_503(int fd) {
   // arrived is read first so that closing does not reset the connection before the answer.
   char drain[4096];
   (void)recv_some(fd, drain, sizeof drain, MSG_DONTWAIT);
-  const ResponsePlan plan = handler_.refuse_overloaded(context_.clock.http_date());
+  const ResponsePlan plan = handler_.refuse_overloaded(http_date_at(context_.clock.wall_seconds()));
   const std::string_view body = plan.inline_body();
   const iovec parts[2] = {{const_cast<char*>(plan.head.data()), plan.head.size()},
                           {const_cast<char*>(body.data()), body.size()}};

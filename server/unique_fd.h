@@ -23,7 +23,6 @@ class UniqueFd {
 
   int get() const { return fd_; }
   explicit operator bool() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
   // Closes the owned descriptor (EINTR on close is not retried on Linux: the fd is gone).
   void reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);

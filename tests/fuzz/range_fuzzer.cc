@@ -1,6 +1,6 @@
 // Fuzz target: one untrusted header value -> every pure parser of a header value in http/:
 // Range (decide_range, then the multipart/byteranges layout of a 206), Accept-Encoding
-// (parse_qvalue, accepts_coding), entity-tag lists (list_matches, strong_match, weak_match)
+// (parse_qvalue, accepts_coding), entity-tag lists (list_matches, strong_match)
 // and HTTP dates (parse_http_date). Checks the invariants their callers rely on.
 // Built with libFuzzer (CORK_FUZZ=ON) and, in every build, into a corpus replay test.
 #include <cstddef>
@@ -76,12 +76,10 @@ void check_entity_tags(std::string_view value) {
     const bool weak = list_matches(value, current, /*weak=*/true);
     // RFC 9110 8.8.3.2: whatever matches strongly also matches weakly.
     if (strong) CORK_FUZZ_CHECK(weak);
-    if (strong_match(value, current)) CORK_FUZZ_CHECK(weak_match(value, current));
-    // A single tag that matches is also a list of one tag that matches.
-    if (strong_match(value, current)) CORK_FUZZ_CHECK(strong);
+    // A single tag that matches is also a list of one tag that matches, strongly and weakly.
+    if (strong_match(value, current)) CORK_FUZZ_CHECK(strong && weak);
     // Comparison is symmetric.
     CORK_FUZZ_CHECK(strong_match(value, current) == strong_match(current, value));
-    CORK_FUZZ_CHECK(weak_match(value, current) == weak_match(current, value));
   }
 }
 

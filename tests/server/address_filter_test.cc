@@ -1,27 +1,20 @@
 // AddressFilter: CIDR parsing and matching, loopback-only default, IPv4-mapped IPv6 clients.
 #include "server/address_filter.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <gtest/gtest.h>
 
-#include <cstring>
+#include <optional>
 #include <string>
+
+#include "server/address.h"
 
 namespace cork {
 namespace {
 
 sockaddr_storage peer(const std::string& text) {
-  sockaddr_storage s{};
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&s);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&s);
-  if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-  } else if (inet_pton(AF_INET6, text.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-  }
-  return s;
+  const std::optional<IpAddress> address = parse_ip_address(text);
+  EXPECT_TRUE(address) << text;
+  return address ? socket_address(*address, 0).storage : sockaddr_storage{};
 }
 
 AddressFilter filter(const std::string& text) {

@@ -11,7 +11,6 @@
 #include <string>
 #include <string_view>
 
-#include "http/http_date.h"
 #include "integration/temp_dir_support.h"
 #include "server/clock_source.h"
 #include "server/config.h"
@@ -40,16 +39,10 @@ class FakeClock final : public ClockSource {
  public:
   std::int64_t monotonic_ms() const override { return monotonic_; }
   std::time_t wall_seconds() const override { return wall_; }
-  std::string_view http_date() const override {
-    date_ = format_http_date(wall_);
-    return date_;
-  }
-  std::string_view access_log_time() const override { return "01/Jan/2025:00:00:00 +0000"; }
   void advance_ms(std::int64_t ms) { monotonic_ += ms; }
 
   std::int64_t monotonic_ = 1'000'000;
   std::time_t wall_ = 1'750'000'000;
-  mutable std::string date_;
 };
 
 // Gauges with fixed values. Copyable.

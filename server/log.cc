@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "server/clock.h"
+#include "server/io.h"
 
 namespace cork {
 
@@ -25,12 +26,9 @@ bool open_log(const std::string& path, UniqueFd& out, std::string& error) {
 
 void write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // nowhere left to report a failing log
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
+    const IoResult r = write_some(fd, bytes.data(), bytes.size());
+    if (!r.ok()) return;  // nowhere left to report a failing log
+    bytes.remove_prefix(r.bytes);
   }
 }
 

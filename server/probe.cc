@@ -14,6 +14,7 @@
 
 #include "http/ascii.h"
 #include "server/address.h"
+#include "server/io.h"
 #include "server/unique_fd.h"
 
 namespace cork {
@@ -87,16 +88,14 @@ UniqueFd connect_to(const std::string& host, int port, Clock::time_point deadlin
 
 bool send_all(int fd, std::string_view data, Clock::time_point deadline, std::string& error) {
   while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
+    const IoResult r = send_some(fd, data.data(), data.size());
+    if (r.ok()) {
+      data.remove_prefix(r.bytes);
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd, POLLOUT, deadline)) {
-      continue;
-    }
-    error = fmt::format("cannot send the request: {}", std::strerror(errno));
+    if (r.status == IoResult::Status::kWouldBlock && wait_for(fd, POLLOUT, deadline)) continue;
+    error = fmt::format("cannot send the request: {}",
+                        std::strerror(r.status == IoResult::Status::kWouldBlock ? errno : r.error));
     return false;
   }
   return true;
@@ -118,20 +117,20 @@ bool read_status_line(int fd, Clock::time_point deadline, std::string& line, std
       error = "no status line in the first 8 KiB of the response";
       return false;
     }
-    const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n > 0) {
-      buffer.append(chunk, static_cast<std::size_t>(n));
+    const IoResult r = recv_some(fd, chunk, sizeof chunk);
+    if (r.ok()) {
+      buffer.append(chunk, r.bytes);
       continue;
     }
-    if (n == 0) {
+    if (r.status == IoResult::Status::kClosed) {
       error = buffer.empty() ? "connection closed without a response"
                              : "connection closed in the middle of the status line";
       return false;
     }
-    if (errno == EINTR) continue;
-    if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd, POLLIN, deadline)) continue;
-    error = errno == ETIMEDOUT ? "no status line in time"
-                               : fmt::format("cannot read the response: {}", std::strerror(errno));
+    if (r.status == IoResult::Status::kWouldBlock && wait_for(fd, POLLIN, deadline)) continue;
+    const int cause = r.status == IoResult::Status::kWouldBlock ? errno : r.error;
+    error = cause == ETIMEDOUT ? "no status line in time"
+                               : fmt::format("cannot read the response: {}", std::strerror(cause));
     return false;
   }
 }
@@ -143,15 +142,12 @@ void drain(int fd, Clock::time_point deadline) {
   char chunk[4096];
   std::size_t total = 0;
   while (total < (std::size_t{1} << 20)) {
-    const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n > 0) {
-      total += static_cast<std::size_t>(n);
+    const IoResult r = recv_some(fd, chunk, sizeof chunk);
+    if (r.ok()) {
+      total += r.bytes;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd, POLLIN, deadline)) {
-      continue;
-    }
+    if (r.status == IoResult::Status::kWouldBlock && wait_for(fd, POLLIN, deadline)) continue;
     return;
   }
 }

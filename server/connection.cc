@@ -232,7 +232,7 @@ std::int64_t Connection::request_elapsed_ms() const {
 void Connection::finish_response() {
   log_access();
   context_.metrics.count_response(sender_.plan().status,
-                                  sender_.plan().head.size() + sender_.body_bytes_sent(),
+                                  sender_.head_bytes_sent() + sender_.body_bytes_sent(),
                                   request_elapsed_ms() * 1000);
   context_.metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
   response_planned_ = false;

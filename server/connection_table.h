@@ -50,7 +50,6 @@ class ConnectionTable {
   }
 
   std::size_t live() const { return live_; }
-  std::size_t slots() const { return slots_.size(); }
 
   // Safe from a worker thread, for a connection that worker owns (kBusy): the reactor never
   // changes the slot of a connection that is not kIdle or kClosing-by-itself.

@@ -5,7 +5,8 @@
 //
 // Freshness: the cache watches (inotify) every directory on the path of each cached file. Any
 // change in one of them (a file written, renamed, removed, its attributes changed, a symlink
-// swapped) makes the reactor call handle_notifications(), which bumps an epoch and so retires
+// swapped) makes the reactor thread call handle_notifications() (server.cc watches the inotify
+// descriptor through Reactor::watch), which bumps an epoch and so retires
 // every entry at once; a hit costs no system call. Where a directory cannot be watched
 // (inotify limits, no /proc), that entry falls back to one fstatat() per hit, rebuilding when
 // the inode, size or mtime changed. Every entry is rebuilt at least every kRecheckMs (1 s).

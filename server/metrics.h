@@ -1,6 +1,7 @@
 // Metrics: the live counters behind the status page (Prometheus text exposition format 0.0.4).
 // Counters are relaxed atomics bumped by workers and the reactor; the page is rendered from a
-// snapshot of them plus the gauges only the reactor and the access log know.
+// snapshot of them plus the gauges (queue, workers, access log) the server's wiring hands in
+// through a GaugeSource.
 #pragma once
 
 #include <array>

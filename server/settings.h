@@ -1,7 +1,8 @@
 // Settings: the part of the configuration that a running server uses per request and that
 // SIGHUP may replace (root, index, limits, timeouts, caching switches). An immutable value once
-// published: the reactor builds a new one and publishes it through ServerContext; each
-// connection keeps the snapshot it took until it is between requests.
+// published: on SIGHUP server.cc's reload (on the reactor thread) builds a new one and publishes
+// it through ServerContext; each connection keeps the snapshot it took until it is between
+// requests.
 #pragma once
 
 #include <cstddef>

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -18,6 +19,9 @@
 namespace cork {
 
 namespace {
+
+// The longest timeout: a day.
+constexpr std::int64_t kDayMs = 86'400'000;
 
 // Parses a whole decimal number in [lo, hi]; no sign, no spaces, no trailing junk.
 bool parse_number(std::string_view text, unsigned long long lo, unsigned long long hi,
@@ -40,6 +44,43 @@ bool set_number(std::string_view value, unsigned long long lo, unsigned long lon
     return false;
   }
   field = static_cast<T>(v);
+  return true;
+}
+
+// A duration as the file writes it: whole seconds ("10", "10s") or whole milliseconds ("250ms").
+// Returns milliseconds in [lo_ms, hi_ms]; no sign, fraction, space or other unit.
+bool parse_duration_ms(std::string_view text, std::int64_t lo_ms, std::int64_t hi_ms,
+                       std::int64_t& out) {
+  std::int64_t scale = 1000;
+  if (text.ends_with("ms")) {
+    text.remove_suffix(2);
+    scale = 1;
+  } else if (text.ends_with('s')) {
+    text.remove_suffix(1);
+  }
+  // The bound is checked before the multiplication, so it cannot overflow.
+  unsigned long long v = 0;
+  if (!parse_number(text, 0, static_cast<unsigned long long>(hi_ms / scale), v)) return false;
+  const std::int64_t ms = static_cast<std::int64_t>(v) * scale;
+  if (ms < lo_ms || ms > hi_ms) return false;
+  out = ms;
+  return true;
+}
+
+// "0", "250ms", "86400s": a bound in an error message.
+std::string describe_ms(std::int64_t ms) {
+  if (ms == 0) return "0";
+  return ms % 1000 == 0 ? fmt::format("{}s", ms / 1000) : fmt::format("{}ms", ms);
+}
+
+bool set_duration(std::string_view value, std::int64_t lo_ms, std::int64_t hi_ms,
+                  std::int64_t& field_ms, std::string& error, std::string_view key) {
+  if (!parse_duration_ms(value, lo_ms, hi_ms, field_ms)) {
+    error = fmt::format(
+        "{} must be whole seconds (10, 10s) or milliseconds (250ms) in {}..{}, not '{}'", key,
+        describe_ms(lo_ms), describe_ms(hi_ms), value);
+    return false;
+  }
   return true;
 }
 
@@ -122,10 +163,10 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
       return true;
     }
     if (key == "keepalive_timeout") {
-      return set_number(value, 0, 86400, c.keepalive_timeout, error, "keepalive_timeout");
+      return set_duration(value, 0, kDayMs, c.keepalive_timeout_ms, error, key);
     }
     if (key == "header_timeout") {
-      return set_number(value, 1, 86400, c.header_timeout, error, "header_timeout");
+      return set_duration(value, 1, kDayMs, c.header_timeout_ms, error, key);
     }
     if (key == "max_request_line") {
       return set_number(value, 64, 1 << 20, c.max_request_line, error, "max_request_line");
@@ -135,9 +176,7 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
     }
     if (key == "max_headers")
       return set_number(value, 1, 10000, c.max_headers, error, "max_headers");
-    if (key == "send_timeout") {
-      return set_number(value, 1, 86400, c.send_timeout, error, "send_timeout");
-    }
+    if (key == "send_timeout") return set_duration(value, 1, kDayMs, c.send_timeout_ms, error, key);
     if (key == "follow_symlinks") {
       if (value == "inside") {
         c.follow_symlinks = SymlinkPolicy::kInside;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -28,12 +29,13 @@ struct Config {
   std::string status_allow;  // networks allowed to see it; empty = loopback only
   // [http]
   std::string index = "index.html";
-  int keepalive_timeout = 15;  // seconds; 0 disables keep-alive
-  int header_timeout = 10;     // seconds
+  // Timeouts in milliseconds. The file says "10" (seconds), "10s" or "250ms".
+  std::int64_t keepalive_timeout_ms = 15'000;  // 0 disables keep-alive
+  std::int64_t header_timeout_ms = 10'000;
   std::size_t max_request_line = 8192;
   std::size_t max_header_bytes = 16384;
   std::size_t max_headers = 100;
-  int send_timeout = 60;  // seconds without progress while sending before a close
+  std::int64_t send_timeout_ms = 60'000;  // without progress while sending, before a close
   SymlinkPolicy follow_symlinks = SymlinkPolicy::kInside;
   std::size_t max_ranges = 16;  // more ranges in one Range field -> the whole file (200)
   std::string cache_control;    // sent verbatim on 200, 206 and 304 when not empty

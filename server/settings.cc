@@ -35,9 +35,9 @@ std::shared_ptr<const Settings> make_settings(const Config& config, std::string&
   settings->limits.max_request_line = config.max_request_line;
   settings->limits.max_header_bytes = config.max_header_bytes;
   settings->limits.max_headers = config.max_headers;
-  settings->header_timeout_ms = std::int64_t{config.header_timeout} * 1000;
-  settings->keepalive_timeout_ms = std::int64_t{config.keepalive_timeout} * 1000;
-  settings->send_timeout_ms = std::int64_t{config.send_timeout} * 1000;
+  settings->header_timeout_ms = config.header_timeout_ms;
+  settings->keepalive_timeout_ms = config.keepalive_timeout_ms;
+  settings->send_timeout_ms = config.send_timeout_ms;
   settings->max_ranges = config.max_ranges;
   settings->cache_control = config.cache_control;
   settings->precompressed = config.precompressed;

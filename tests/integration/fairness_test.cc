@@ -16,6 +16,7 @@
 
 #include "integration/cork_process_support.h"
 #include "integration/raw_client_support.h"
+#include "server/unique_fd.h"
 
 namespace cork::integration {
 namespace {
@@ -32,8 +33,9 @@ TEST(FairnessTest, APipeliningClientDoesNotStarveOthers) {
   // The greedy client: 600,000 pipelined requests (about 21 MB), written as fast as cork reads
   // them, its responses read and thrown away by a second thread. A plain socket: one thread
   // writes, the other reads.
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
+  const UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(socket);
+  const int fd = socket.get();
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<std::uint16_t>(server.port()));
@@ -47,11 +49,13 @@ TEST(FairnessTest, APipeliningClientDoesNotStarveOthers) {
   for (int i = 0; i < 1000; ++i)
     batch += request;
   std::atomic<bool> done{false};
+  std::atomic<std::size_t> received{0};
   std::thread reader([&] {
     char buffer[1 << 16];
     while (!done.load()) {
       const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
+      if (n > 0) received += static_cast<std::size_t>(n);
     }
   });
   std::thread writer([&] {
@@ -65,7 +69,10 @@ TEST(FairnessTest, APipeliningClientDoesNotStarveOthers) {
     }
   });
 
-  std::this_thread::sleep_for(100ms);  // let the greedy stream get going
+  // The greedy stream is going once its answers come back (a thousand of them here).
+  for (auto deadline = Clock::now() + 5s; received.load() < 64 * 1024 && Clock::now() < deadline;)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_GE(received.load(), 64u * 1024) << "the pipelining client got no answers within 5 s";
   long long worst_ms = 0;
   for (int i = 0; i < 10; ++i) {
     const auto start = Clock::now();
@@ -79,7 +86,6 @@ TEST(FairnessTest, APipeliningClientDoesNotStarveOthers) {
   done = true;
   writer.join();
   reader.join();
-  ::close(fd);
   EXPECT_LT(worst_ms, 1000) << "another client waited " << worst_ms << " ms for one small file";
 }
 

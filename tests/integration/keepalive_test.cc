@@ -1,8 +1,14 @@
 // Integration tests: persistent connections (RFC 9112 9.3), pipelining (9.3.2), request bodies
 // on GET being read and discarded, and the header and keep-alive timeouts.
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -200,9 +206,12 @@ TEST_F(KeepAliveTest, GetWithChunkedBodyThenPipelinedGet) {
   EXPECT_EQ(third.body, kA);
 }
 
-// The timing bounds: a 1 s timeout must fire after at least ~0.5 s and well within 3 s.
-constexpr long long kEarliestMs = 500;
-constexpr long long kLatestMs = 3000;
+// The timeouts of these tests, and their bounds: a timeout must not fire before it has passed
+// (less a few ticks of cork's coarse clock) and must fire within 2 s of it (a loaded machine).
+constexpr const char* kTimeout = "300ms";
+constexpr long long kTimeoutMs = 300;
+constexpr long long kEarliestMs = kTimeoutMs - 50;
+constexpr long long kLatestMs = kTimeoutMs + 2000;
 
 long long ms(Clock::duration duration) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
@@ -211,7 +220,7 @@ long long ms(Clock::duration duration) {
 TEST(TimeoutTest, IncompleteHeadIsClosedAfterHeaderTimeout) {
   CorkProcess server;
   put_files(server);
-  server.set("http", "header_timeout", "1");
+  server.set("http", "header_timeout", kTimeout);
   ASSERT_TRUE(server.start());
   RawClient client;
   ASSERT_TRUE(client.connect(server.port()));
@@ -235,7 +244,7 @@ TEST(TimeoutTest, IncompleteHeadIsClosedAfterHeaderTimeout) {
 TEST(TimeoutTest, SilentConnectionIsClosedAfterHeaderTimeout) {
   CorkProcess server;
   put_files(server);
-  server.set("http", "header_timeout", "1");
+  server.set("http", "header_timeout", kTimeout);
   ASSERT_TRUE(server.start());
   RawClient client;
   ASSERT_TRUE(client.connect(server.port()));
@@ -248,16 +257,60 @@ TEST(TimeoutTest, SilentConnectionIsClosedAfterHeaderTimeout) {
   EXPECT_EQ(rest.data, "") << "a silent connection was sent " << printable(rest.data);
 }
 
+// cork's socket descriptors, by number (/proc/PID/fd).
+std::set<int> socket_fds(pid_t pid) {
+  std::set<int> fds;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", error), end;
+       !error && it != end; it.increment(error)) {
+    std::error_code gone;  // closed since it was listed
+    const std::filesystem::path target = std::filesystem::read_symlink(it->path(), gone);
+    if (!gone && target.native().rfind("socket:", 0) == 0) {
+      fds.insert(std::stoi(it->path().filename().string()));
+    }
+  }
+  return fds;
+}
+
+// The descriptors that cork's epoll instances watch: the "tfd:" lines of their fdinfo (proc(5)).
+std::set<int> epoll_watched_fds(pid_t pid) {
+  std::set<int> fds;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(proc + "/fd", error), end; !error && it != end;
+       it.increment(error)) {
+    std::error_code gone;
+    if (std::filesystem::read_symlink(it->path(), gone).native() != "anon_inode:[eventpoll]") {
+      continue;
+    }
+    std::ifstream info(proc + "/fdinfo/" + it->path().filename().string());
+    std::string word;
+    int fd = -1;
+    while (info >> word) {
+      if (word == "tfd:" && info >> fd) fds.insert(fd);
+    }
+  }
+  return fds;
+}
+
 // A new connection goes to a worker straight from accept and enters the epoll set only when it
-// first has to wait. A request sent well after the connect (past the 1 s deferral, so cork has
-// accepted the connection with nothing to read) is answered, and so is the next one.
+// first has to wait. A request sent once cork has accepted the connection with nothing to read
+// (after the 1 s deferral) and is waiting for it in epoll is answered, and so is the next one.
 TEST(TimeoutTest, RequestSentLongAfterConnectIsAnswered) {
   CorkProcess server;
   put_files(server);
   ASSERT_TRUE(server.start());
+  const std::set<int> before = socket_fds(server.pid());
   RawClient client;
   ASSERT_TRUE(client.connect(server.port()));
-  std::this_thread::sleep_for(2500ms);  // the client's pause, not a wait for a condition
+  bool waiting = false;
+  for (auto deadline = Clock::now() + 5s; !waiting && Clock::now() < deadline;) {
+    const std::set<int> watched = epoll_watched_fds(server.pid());
+    for (int fd : socket_fds(server.pid()))
+      waiting = waiting || (before.count(fd) == 0 && watched.count(fd) != 0);
+    if (!waiting) std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(waiting) << "cork did not accept the connection and wait for it within 5 s";
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(client.send_all(get_request("/a.txt")));
     HttpResponse response;
@@ -267,11 +320,12 @@ TEST(TimeoutTest, RequestSentLongAfterConnectIsAnswered) {
   }
 }
 
-// The whole head must arrive within header_timeout: a byte every 100 ms does not extend it.
+// The whole head must arrive within header_timeout: a byte every 30 ms (ten per timeout) does
+// not extend it.
 TEST(TimeoutTest, TricklingHeadIsClosedAfterHeaderTimeout) {
   CorkProcess server;
   put_files(server);
-  server.set("http", "header_timeout", "1");
+  server.set("http", "header_timeout", kTimeout);
   ASSERT_TRUE(server.start());
   RawClient client;
   ASSERT_TRUE(client.connect(server.port()));
@@ -284,7 +338,7 @@ TEST(TimeoutTest, TricklingHeadIsClosedAfterHeaderTimeout) {
       closed = true;
       break;
     }
-    std::this_thread::sleep_for(100ms);  // the pace of the trickle, not a wait for a condition
+    std::this_thread::sleep_for(30ms);  // the pace of the trickle, not a wait for a condition
   }
   auto elapsed = Clock::now() - started;
   ASSERT_TRUE(closed) << "a head trickling in for 6 s was never closed";
@@ -294,7 +348,7 @@ TEST(TimeoutTest, TricklingHeadIsClosedAfterHeaderTimeout) {
 TEST(TimeoutTest, IdleKeepAliveConnectionIsClosedAfterKeepaliveTimeout) {
   CorkProcess server;
   put_files(server);
-  server.set("http", "keepalive_timeout", "1");
+  server.set("http", "keepalive_timeout", kTimeout);
   ASSERT_TRUE(server.start());
   RawClient client;
   ASSERT_TRUE(client.connect(server.port()));
@@ -311,22 +365,23 @@ TEST(TimeoutTest, IdleKeepAliveConnectionIsClosedAfterKeepaliveTimeout) {
   EXPECT_EQ(rest.data, "");
 }
 
-// Requests every 400 ms for more than 3 s: each resets the 1 s idle timer.
+// Requests every 100 ms for 1.8 s, more than three times the 500 ms idle timer, which each of
+// them resets. (The pause leaves 400 ms for a loaded machine to run the client late.)
 TEST(TimeoutTest, ActiveConnectionOutlivesKeepaliveTimeout) {
   CorkProcess server;
   put_files(server);
-  server.set("http", "keepalive_timeout", "1");
+  server.set("http", "keepalive_timeout", "500ms");
   ASSERT_TRUE(server.start());
   RawClient client;
   ASSERT_TRUE(client.connect(server.port()));
-  for (int i = 0; i < 9; ++i) {
+  for (int i = 0; i < 18; ++i) {
     SCOPED_TRACE("request " + std::to_string(i));
     ASSERT_TRUE(client.send_all(get_request("/b.txt")));
     HttpResponse response;
     ASSERT_TRUE(client.read_response(response));
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.body, kB);
-    std::this_thread::sleep_for(400ms);  // the pace of the client, not a wait for a condition
+    std::this_thread::sleep_for(100ms);  // the pace of the client, not a wait for a condition
   }
 }
 

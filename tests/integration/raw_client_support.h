@@ -1,7 +1,9 @@
 // Integration-test support: a raw HTTP/1.1 client on a loopback TCP socket, so that a test says
-// exactly which bytes go on the wire and checks exactly which come back. It is not a general
-// client: responses are framed by Content-Length (cork never sends chunked bodies) or by close,
-// and anything else is reported as a failure.
+// exactly which bytes go on the wire and checks exactly which come back. Responses are parsed by
+// llhttp in response mode (the parser cork itself uses for requests), so their framing follows
+// RFC 9112 6.3: no body after HEAD, 1xx, 204 and 304; Content-Length; chunked; or the end of the
+// stream. Anything llhttp rejects is reported as a failure, and so is what it lets through but
+// cork must never send: bare LF line ends, folded field lines, whitespace before a field's colon.
 #pragma once
 
 #include <chrono>
@@ -14,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include "server/unique_fd.h"
+
 namespace cork::integration {
 
 inline constexpr std::chrono::milliseconds kIoTimeout{5000};
@@ -25,7 +29,7 @@ struct HttpResponse {
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;  // in order, values trimmed
   std::string body;
-  bool framed_by_close = false;  // no Content-Length: the body ran to the end of the stream
+  bool framed_by_close = false;  // neither Content-Length nor chunked: the body ran to the end
 
   // The first field with this name (case-insensitive), if any.
   std::optional<std::string> header(std::string_view name) const;
@@ -45,13 +49,12 @@ struct Drained {
   bool closed() const { return end == StreamEnd::kClosed || end == StreamEnd::kReset; }
 };
 
-// Move-only: owns its socket. Not safe to share between threads.
+// Move-only: owns its socket (a UniqueFd). Not safe to share between threads.
 class RawClient {
  public:
   RawClient() = default;
-  ~RawClient();
-  RawClient(RawClient&& other) noexcept;
-  RawClient& operator=(RawClient&& other) noexcept;
+  RawClient(RawClient&& other) noexcept = default;
+  RawClient& operator=(RawClient&& other) noexcept = default;
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
 
@@ -62,14 +65,15 @@ class RawClient {
   // Connects to 127.0.0.1:port. On failure connect_errno() says why (ECONNREFUSED, ...).
   ::testing::AssertionResult connect(int port, std::chrono::milliseconds timeout = kIoTimeout);
   int connect_errno() const { return connect_errno_; }
-  bool is_connected() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
+  bool is_connected() const { return static_cast<bool>(fd_); }
+  int fd() const { return fd_.get(); }
 
   ::testing::AssertionResult send_all(std::string_view data,
                                       std::chrono::milliseconds timeout = kIoTimeout);
 
   // Reads one response (head, then body by its framing). Bytes after it stay buffered for the
-  // next call, so pipelined responses are read one by one.
+  // next call, so pipelined responses are read one by one. `method` is the request's: a
+  // response to HEAD ends with its head whatever its Content-Length says.
   ::testing::AssertionResult read_response(HttpResponse& out, Method method = Method::kGet,
                                            std::chrono::milliseconds timeout = kIoTimeout);
   // Reads only the head; the body stays in the stream for read_exactly().
@@ -84,8 +88,9 @@ class RawClient {
   ::testing::AssertionResult read_some(std::size_t max, std::string& out,
                                        std::chrono::milliseconds timeout = kIoTimeout);
 
-  // Bytes received but not yet returned: after a failed read_response(), what arrived of the
-  // head (or of the body, when `out.status` is set) before the failure.
+  // Bytes received but not yet returned. After a failed read_response(): what arrived of the
+  // head, when the head was incomplete; once it was complete `out.status` is set, and `out.body`
+  // holds what arrived of the body.
   std::size_t buffered() const { return buffer_.size(); }
 
   // Reads (and returns) everything until the peer closes or resets, or `timeout` passes.
@@ -103,8 +108,13 @@ class RawClient {
   enum class Fill { kData, kClosed, kReset, kTimedOut, kError };
   Fill fill(std::chrono::steady_clock::time_point deadline);
   static std::string describe(Fill fill, int error);
+  // read_head() and read_response(): parse from buffer_ (filling it as needed) up to the end of
+  // the head or of the whole message, and remove what was parsed.
+  enum class Until { kHead, kMessage };
+  ::testing::AssertionResult read_parsed(HttpResponse& out, Until until, Method method,
+                                         std::chrono::milliseconds timeout);
 
-  int fd_ = -1;
+  UniqueFd fd_;
   int connect_errno_ = 0;
   int read_errno_ = 0;
   int receive_buffer_ = 0;

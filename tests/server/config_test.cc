@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace cork {
 namespace {
@@ -27,13 +29,13 @@ TEST(Config, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.max_connections, 10000u);
   EXPECT_EQ(c.backlog, 1024);
   EXPECT_EQ(c.index, "index.html");
-  EXPECT_EQ(c.keepalive_timeout, 15);
-  EXPECT_EQ(c.header_timeout, 10);
+  EXPECT_EQ(c.keepalive_timeout_ms, 15'000);
+  EXPECT_EQ(c.header_timeout_ms, 10'000);
   EXPECT_EQ(c.max_request_line, 8192u);
   EXPECT_EQ(c.max_header_bytes, 16384u);
   EXPECT_EQ(c.max_headers, 100u);
   EXPECT_EQ(c.max_ranges, 16u);
-  EXPECT_EQ(c.send_timeout, 60);
+  EXPECT_EQ(c.send_timeout_ms, 60'000);
   EXPECT_EQ(c.follow_symlinks, SymlinkPolicy::kInside);
   EXPECT_EQ(c.cache_control, "");
   EXPECT_TRUE(c.precompressed);
@@ -61,8 +63,8 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_EQ(c.max_connections, 20u);
   EXPECT_EQ(c.backlog, 30);
   EXPECT_EQ(c.index, "home.html");
-  EXPECT_EQ(c.keepalive_timeout, 5);
-  EXPECT_EQ(c.header_timeout, 7);
+  EXPECT_EQ(c.keepalive_timeout_ms, 5000);
+  EXPECT_EQ(c.header_timeout_ms, 7000);
   EXPECT_EQ(c.max_request_line, 1000u);
   EXPECT_EQ(c.max_header_bytes, 2000u);
   EXPECT_EQ(c.max_headers, 40u);
@@ -122,7 +124,7 @@ TEST(Config, CachingKeys) {
   ASSERT_TRUE(
       parse_config("[http]\nsend_timeout = 5\nfollow_symlinks = off\n", "cork.ini", c, error))
       << error;
-  EXPECT_EQ(c.send_timeout, 5);
+  EXPECT_EQ(c.send_timeout_ms, 5000);
   EXPECT_EQ(c.follow_symlinks, SymlinkPolicy::kOff);
   ASSERT_TRUE(parse_config("[http]\nfollow_symlinks = on\n", "cork.ini", c, error)) << error;
   EXPECT_EQ(c.follow_symlinks, SymlinkPolicy::kOn);
@@ -131,6 +133,96 @@ TEST(Config, CachingKeys) {
   EXPECT_EQ(error_for("[http]\nsend_timeout = 0\n").rfind("cork.ini:2: send_timeout", 0), 0u);
   ASSERT_TRUE(parse_config("[http]\ncache_control =\n", "cork.ini", c, error)) << error;
   EXPECT_EQ(c.cache_control, "");
+}
+
+constexpr const char* kTimeoutKeys[] = {"header_timeout", "keepalive_timeout", "send_timeout"};
+
+std::int64_t timeout_ms(const Config& c, std::string_view key) {
+  if (key == "header_timeout") return c.header_timeout_ms;
+  if (key == "keepalive_timeout") return c.keepalive_timeout_ms;
+  return c.send_timeout_ms;
+}
+
+// A plain number is seconds; "s" and "ms" say the unit. Stored as milliseconds.
+TEST(Config, TimeoutsTakeSecondsOrMilliseconds) {
+  struct Case {
+    const char* value;
+    std::int64_t ms;
+  };
+  const Case cases[] = {
+      {"10", 10'000},   {"2s", 2000},          {"250ms", 250},         {"1ms", 1},
+      {"1500ms", 1500}, {"86400", 86'400'000}, {"86400s", 86'400'000}, {"86400000ms", 86'400'000}};
+  for (const Case& t : cases) {
+    for (const char* key : kTimeoutKeys) {
+      SCOPED_TRACE(std::string(key) + " = " + t.value);
+      Config c;
+      std::string error;
+      ASSERT_TRUE(parse_config(std::string("[http]\n") + key + " = " + t.value + "\n", "cork.ini",
+                               c, error))
+          << error;
+      EXPECT_EQ(timeout_ms(c, key), t.ms);
+    }
+  }
+}
+
+// keepalive_timeout = 0 (in any unit) turns keep-alive off; the other two must be positive.
+TEST(Config, OnlyKeepaliveTimeoutMayBeZero) {
+  for (const char* zero : {"0", "0s", "0ms"}) {
+    SCOPED_TRACE(zero);
+    Config c;
+    std::string error;
+    ASSERT_TRUE(parse_config(std::string("[http]\nkeepalive_timeout = ") + zero + "\n", "cork.ini",
+                             c, error))
+        << error;
+    EXPECT_EQ(c.keepalive_timeout_ms, 0);
+    for (const char* key : {"header_timeout", "send_timeout"}) {
+      EXPECT_EQ(error_for(std::string("[http]\n") + key + " = " + zero + "\n")
+                    .rfind(std::string("cork.ini:2: ") + key + " must be", 0),
+                0u)
+          << key;
+    }
+  }
+}
+
+TEST(Config, BadTimeoutsNameTheirLine) {
+  EXPECT_EQ(error_for("[http]\n\nheader_timeout = soon\n"),
+            "cork.ini:3: header_timeout must be whole seconds (10, 10s) or milliseconds (250ms) in "
+            "1ms..86400s, not 'soon'");
+  EXPECT_EQ(error_for("[http]\nkeepalive_timeout = -1\n"),
+            "cork.ini:2: keepalive_timeout must be whole seconds (10, 10s) or milliseconds (250ms) "
+            "in 0..86400s, not '-1'");
+  // Signs, fractions, spaces, other units, a unit alone, more than a day, and numbers too large
+  // for any integer type: all refused, none wraps around.
+  const char* const bad_values[] = {"-1ms",
+                                    "+5",
+                                    "1.5",
+                                    "1.5s",
+                                    "10 ms",
+                                    "10 s",
+                                    "ms",
+                                    "s",
+                                    "10m",
+                                    "10min",
+                                    "1h",
+                                    "10MS",
+                                    "10S",
+                                    "5sms",
+                                    "0x10",
+                                    "86401",
+                                    "86401s",
+                                    "86400001ms",
+                                    "9223372036854775807",
+                                    "9223372036854775808ms",
+                                    "99999999999999999999999",
+                                    "18446744073709551616s"};
+  for (const char* bad : bad_values) {
+    for (const char* key : kTimeoutKeys) {
+      SCOPED_TRACE(std::string(key) + " = " + bad);
+      EXPECT_EQ(error_for(std::string("[http]\n") + key + " = " + bad + "\n")
+                    .rfind(std::string("cork.ini:2: ") + key + " must be", 0),
+                0u);
+    }
+  }
 }
 
 TEST(Config, UnknownKeysAndSectionsAreErrors) {

@@ -16,7 +16,7 @@
 
 #include <llhttp.h>
 
-#include "http/request.h"
+#include "http/ascii.h"
 #include "integration/temp_dir_support.h"
 
 namespace cork::integration {

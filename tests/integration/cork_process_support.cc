@@ -13,8 +13,11 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <thread>
+
+#include "server/address.h"
 
 #ifndef CORK_BINARY
 #error "CORK_BINARY must name the cork binary (tests/CMakeLists.txt defines it)"
@@ -436,13 +439,14 @@ std::string CorkProcess::stdout_text() const {
     if (line_end != std::string::npos) {
       std::string address = err.substr(at + 13, line_end - at - 13);
       address = address.substr(0, address.find_first_of(" \t\r"));
-      std::size_t colon = address.rfind(':');
-      try {
-        port_ = colon == std::string::npos ? 0 : std::stoi(address.substr(colon + 1));
-      } catch (const std::exception&) {
-        port_ = 0;
-      }
-      if (port_ <= 0 || port_ > 65535) {
+      // "127.0.0.1:8080" or "[::1]:8080", as format_host_port writes it.
+      HostPort split;
+      std::string ignored;
+      const std::optional<int> port = split_host_port(address, split, ignored) && split.has_port
+                                          ? parse_port(split.port)
+                                          : std::nullopt;
+      port_ = port.value_or(0);
+      if (port_ <= 0) {
         return ::testing::AssertionFailure()
                << "cannot parse the port of \"listening on " << address << "\"";
       }

@@ -29,7 +29,8 @@ IoResult retry(Call call, IoResult::Status on_zero) {
   for (;;) {
     const ssize_t n = call();
     if (n > 0) return {IoResult::Status::kOk, static_cast<std::size_t>(n), 0};
-    if (n == 0) return {on_zero, 0, 0};
+    // A write that moved nothing reports EIO, so that callers never print errno 0.
+    if (n == 0) return {on_zero, 0, on_zero == IoResult::Status::kError ? EIO : 0};
     if (errno != EINTR) return failure(errno);
   }
 }

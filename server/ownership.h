@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 
 namespace cork {
@@ -44,6 +45,7 @@ class Ownership {
       }
       // kBusy: the owner re-armed and has not published kIdle yet. (kPending or kClosing
       // cannot get an event: the one-shot registration fired already.)
+      assert(phase == Phase::kBusy && "event for a connection that is pending or closing");
       if (phase_.compare_exchange_weak(phase, Phase::kPending, std::memory_order_acq_rel,
                                        std::memory_order_acquire)) {
         return Claim::kMarkedPending;

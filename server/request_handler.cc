@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
+#include <exception>
 #include <random>
 #include <utility>
 #include <vector>
@@ -27,7 +29,18 @@ namespace {
 // be unlikely to occur in the file, and drawing it costs a few instructions per request.
 std::uint64_t next_boundary_seed() {
   thread_local std::uint64_t state = 0;
-  if (state == 0) state = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  if (state == 0) {
+    try {
+      std::random_device device;
+      state = (std::uint64_t{device()} << 32) | device();
+    } catch (const std::exception&) {
+      // No entropy source: the clock and this thread's address still vary per process.
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      state = static_cast<std::uint64_t>(ts.tv_nsec) ^ reinterpret_cast<std::uintptr_t>(&state);
+    }
+    state |= 1;  // never 0 again
+  }
   std::uint64_t z = (state += 0x9e3779b97f4a7c15u);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;

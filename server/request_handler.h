@@ -24,9 +24,11 @@ struct RequestFacts {
   const sockaddr_storage* peer = nullptr;  // for the status page's address filter and logs
   std::int64_t now_ms = 0;                 // monotonic, for the file cache's freshness
   std::time_t wall = 0;                    // for validators (If-Range's strong-date rule)
-  std::string_view date;                   // the Date field
-  bool keep_alive_allowed = true;          // keep-alive configured and the server not draining
-  bool has_body = false;                   // the request announces a body
+  // The Date field: a view into clock.h's per-thread cache, valid while handle() runs (nothing in
+  // it formats another date).
+  std::string_view date;
+  bool keep_alive_allowed = true;  // keep-alive configured and the server not draining
+  bool has_body = false;           // the request announces a body
 };
 
 // Neither copyable nor movable (holds references); one per server, shared by every worker.

@@ -132,7 +132,8 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
       log.log(LogLevel::kInfo, "SIGHUP: configuration reloaded");
       return;
     }
-    log.log(LogLevel::kError, "SIGHUP: configuration not reloaded: {}", err);
+    log.log(LogLevel::kError, "SIGHUP: configuration not reloaded: {}",
+            err.empty() ? "no configuration source" : err);
   };
   options.on_reopen_logs = [&log] {
     std::string err;

@@ -34,7 +34,7 @@ Environment:
   BENCH_WARMUP     seconds of unrecorded warm-up per server and scenario (default 1; 0 = none)
   BENCH_SERVERS    subset/order of: cork nginx lighttpd h2o (comma or space separated)
   BENCH_SCENARIOS  subset of the scenario names below (comma or space separated)
-  BENCH_PORT       first of four consecutive loopback ports (default 18180)
+  BENCH_PORT       first of four consecutive loopback ports, five with --baseline (default 18180)
   BENCH_OUT        output folder (default tests/bench/results)
   BENCH_SYSCALL_SECONDS  length of the --syscalls run (default 5)
   CORK             the cork binary (default build/cork; built with `make build` when missing)
@@ -66,6 +66,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 SERVERS = ["cork", "nginx", "lighttpd", "h2o"]
+# --baseline BINARY: an earlier cork build, run as one more peer in the same interleaved rounds, so
+# that a change is measured as cork/cork-base in one session (not across two noisy sessions).
+BASELINE = "cork-base"
 
 FILES = [("1k.bin", 1024), ("64k.bin", 64 * 1024), ("1m.bin", 1024 * 1024),
          ("100m.bin", 100 * 1024 * 1024)]
@@ -255,7 +258,8 @@ class Server:
 # ---------------------------------------------------------------- set-up
 
 def ensure_packages(servers, syscalls):
-    need = ["wrk", "ps"] + [s for s in servers if s != "cork"] + (["strace"] if syscalls else ["gnuplot"])
+    need = (["wrk", "ps"] + [s for s in servers if s not in ("cork", BASELINE)] +
+            (["strace"] if syscalls else ["gnuplot"]))
     missing = [APT_PACKAGES[t] for t in need
                if not shutil.which(t) and not os.path.exists(BINARIES.get(t, "/nonexistent"))]
     if not missing:
@@ -309,12 +313,14 @@ def version_of(argv, pattern):
     return m.group(1) if m else text.strip().splitlines()[0] if text.strip() else "?"
 
 
-def configure(name, port, work, root, cork_bin):
+def configure(name, port, work, root, cork_bin, baseline_bin=None):
     d = os.path.join(work, name)
     os.makedirs(d)
     os.chmod(d, 0o755)
     logfile = os.path.join(d, "server.log")
-    if name == "cork":
+    if name in ("cork", BASELINE):
+        if name == BASELINE:
+            cork_bin = baseline_bin
         conf = os.path.join(d, "cork.ini")
         with open(conf, "w") as f:
             f.write(f"[server]\nhost = 127.0.0.1\nport = {port}\nroot = {root}\nthreads = 2\n"
@@ -673,7 +679,8 @@ def plot(path, scenarios, servers, summary, base_server, workdir):
     data = os.path.join(workdir, "plot.dat")
     n = len(servers)
     width = 0.8 / n
-    colors = {"cork": "#d62728", "nginx": "#2ca02c", "lighttpd": "#1f77b4", "h2o": "#ff7f0e"}
+    colors = {"cork": "#d62728", "nginx": "#2ca02c", "lighttpd": "#1f77b4", "h2o": "#ff7f0e",
+              BASELINE: "#9467bd"}
     ymax = 1.0
     with open(data, "w") as f:
         for j, s in enumerate(servers):
@@ -882,6 +889,8 @@ def main():
     global WORK
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cork", help="cork binary (default build/cork, built if missing)")
+    ap.add_argument("--baseline", metavar="BINARY",
+                    help=f"an earlier cork build, run as the peer '{BASELINE}' in the same rounds")
     ap.add_argument("--syscalls", action="store_true",
                     help="count syscalls per request under strace instead of benchmarking")
     ap.add_argument("--report-only", action="store_true",
@@ -891,6 +900,11 @@ def main():
         return report_only(os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(HERE, "results"))))
 
     servers = env_list("BENCH_SERVERS", ["cork", "nginx"] if args.syscalls else SERVERS, SERVERS)
+    baseline_path = None
+    if args.baseline:
+        if not os.access(args.baseline, os.X_OK):
+            die(f"no cork binary at {args.baseline}")
+        servers.append(BASELINE)
     names = [s[0] for s in SCENARIOS]
     wanted = env_list("BENCH_SCENARIOS", names, names)
     scenarios = [s for s in SCENARIOS if s[0] in wanted]
@@ -925,16 +939,20 @@ def main():
         os.makedirs(os.path.join(WORK, "bin"))
         shutil.copy2(cork_path, os.path.join(WORK, "bin", "cork"))
         cork_path = os.path.join(WORK, "bin", "cork")
+    if args.baseline:
+        baseline_path = os.path.join(WORK, "bin", "cork-base")
+        os.makedirs(os.path.dirname(baseline_path), exist_ok=True)
+        shutil.copy2(args.baseline, baseline_path)
 
     for i, s in enumerate(servers):
-        port = port0 + SERVERS.index(s)
+        port = port0 + (SERVERS + [BASELINE]).index(s)
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 die(f"port {port} for {s} is in use (set BENCH_PORT)")
-        s_objs[s] = configure(s, port, WORK, root, cork_path)
+        s_objs[s] = configure(s, port, WORK, root, cork_path, baseline_path)
     for s in servers:
         s_objs[s].start()
     for s in servers:

@@ -3,6 +3,7 @@
 // consult the locale, so "I" and "i" match everywhere and nothing else does.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace cork {
@@ -12,8 +13,15 @@ constexpr char to_lower_ascii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// True when `a` and `b` are equal but for the case of ASCII letters.
-bool equals_ignore_case(std::string_view a, std::string_view b);
+// True when `a` and `b` are equal but for the case of ASCII letters. Inline: every field lookup
+// of a request compares names with it (tests/bench/PERFORMANCE.md).
+constexpr bool equals_ignore_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (to_lower_ascii(a[i]) != to_lower_ascii(b[i])) return false;
+  }
+  return true;
+}
 
 // RFC 9110 5.6.3: OWS = *( SP / HTAB ).
 constexpr bool is_ows(char c) {

@@ -131,18 +131,36 @@ RangeDecision decide_range(std::string_view header, std::uint64_t length, std::s
   if (specs == 0) return full();  // range-set needs at least one range-spec
   if (satisfiable.empty()) return RangeDecision{RangeDecision::Kind::kUnsatisfiable, {}};
 
-  // RFC 9110 14.6: the server may coalesce overlapping or adjacent ranges.
-  std::sort(satisfiable.begin(), satisfiable.end(),
-            [](const ByteRange& a, const ByteRange& b) { return a.first < b.first; });
-  RangeDecision decision{RangeDecision::Kind::kPartial, {}};
-  for (const ByteRange& range : satisfiable) {
+  // RFC 9110 14.6 / 15.3.7.2: the server may coalesce overlapping or adjacent ranges, and sends
+  // the parts in the order their range-specs were requested; a coalesced range takes the place
+  // of the earliest spec in it. So: merge in offset order, remembering each merged range's
+  // earliest request position, then put them back in request order.
+  struct Placed {
+    ByteRange range;
+    std::size_t position;  // index of the earliest range-spec merged into it
+  };
+  std::vector<Placed> placed;
+  placed.reserve(satisfiable.size());
+  for (std::size_t i = 0; i < satisfiable.size(); ++i)
+    placed.push_back({satisfiable[i], i});
+  std::sort(placed.begin(), placed.end(),
+            [](const Placed& a, const Placed& b) { return a.range.first < b.range.first; });
+  std::vector<Placed> merged;
+  for (const Placed& p : placed) {
     // last < length <= 2^64 - 1, so last + 1 cannot overflow.
-    if (!decision.ranges.empty() && range.first <= decision.ranges.back().last + 1) {
-      decision.ranges.back().last = std::max(decision.ranges.back().last, range.last);
+    if (!merged.empty() && p.range.first <= merged.back().range.last + 1) {
+      merged.back().range.last = std::max(merged.back().range.last, p.range.last);
+      merged.back().position = std::min(merged.back().position, p.position);
     } else {
-      decision.ranges.push_back(range);
+      merged.push_back(p);
     }
   }
+  std::sort(merged.begin(), merged.end(),
+            [](const Placed& a, const Placed& b) { return a.position < b.position; });
+  RangeDecision decision{RangeDecision::Kind::kPartial, {}};
+  decision.ranges.reserve(merged.size());
+  for (const Placed& p : merged)
+    decision.ranges.push_back(p.range);
   return decision;
 }
 

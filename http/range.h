@@ -24,8 +24,8 @@ struct ByteRange {
 struct RangeDecision {
   enum class Kind { kFull, kPartial, kUnsatisfiable };
   Kind kind = Kind::kFull;
-  // kPartial only: ascending, non-overlapping, non-adjacent, non-empty. One range means a
-  // single-part 206; more mean multipart/byteranges (RFC 9110 14.6).
+  // kPartial only: in the order requested, non-overlapping, non-adjacent, non-empty. One range
+  // means a single-part 206; more mean multipart/byteranges (RFC 9110 14.6).
   std::vector<ByteRange> ranges;
 };
 
@@ -36,8 +36,9 @@ struct RangeDecision {
 //    against many-small-ranges and overlapping-ranges abuse).
 //  - kUnsatisfiable: the header is valid but no range-spec is satisfiable (RFC 9110 14.1.1,
 //    15.5.17); always the case for an empty representation.
-//  - kPartial: the satisfiable ranges, sorted and with overlapping or adjacent ones merged
-//    (RFC 9110 14.6 allows coalescing).
+//  - kPartial: the satisfiable ranges with overlapping or adjacent ones merged (RFC 9110 14.6
+//    allows coalescing), in the order they were requested (RFC 9110 15.3.7.2); a merged range
+//    stands where the earliest of its range-specs stood.
 RangeDecision decide_range(std::string_view header, std::uint64_t length, std::size_t max_ranges);
 
 }  // namespace cork

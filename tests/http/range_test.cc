@@ -213,11 +213,15 @@ TEST(Range, CoalescesAdjacentRanges) {
   EXPECT_EQ(partial("bytes=0-0,2-2,4-4"), (Ranges{{0, 0}, {2, 2}, {4, 4}}));
 }
 
-TEST(Range, SortsOutOfOrderRanges) {
-  EXPECT_EQ(partial("bytes=50-59,0-9"), (Ranges{{0, 9}, {50, 59}}));
-  EXPECT_EQ(partial("bytes=-10,20-29,0-9"), (Ranges{{0, 9}, {20, 29}, {90, 99}}));
+// RFC 9110 15.3.7.2: the parts go out in the order their range-specs were requested; a range
+// coalesced from several takes the place of the earliest of them.
+TEST(Range, KeepsTheRequestedOrder) {
+  EXPECT_EQ(partial("bytes=50-59,0-9"), (Ranges{{50, 59}, {0, 9}}));
+  EXPECT_EQ(partial("bytes=-10,20-29,0-9"), (Ranges{{90, 99}, {20, 29}, {0, 9}}));
   EXPECT_EQ(partial("bytes=10-14,0-4,5-9"), (Ranges{{0, 14}}));
-  EXPECT_EQ(partial("bytes=30-39,0-9,35-44"), (Ranges{{0, 9}, {30, 44}}));
+  EXPECT_EQ(partial("bytes=30-39,0-9,35-44"), (Ranges{{30, 44}, {0, 9}}));
+  EXPECT_EQ(partial("bytes=0-9,60-69,30-39,40-49"), (Ranges{{0, 9}, {60, 69}, {30, 49}}));
+  EXPECT_EQ(partial("bytes=80-89,0-9,85-99"), (Ranges{{80, 99}, {0, 9}}));
 }
 
 TEST(Range, Unsatisfiable) {

@@ -159,6 +159,24 @@ TEST_F(RangeTest, SeveralRangesAreAMultipartBodyByteExact) {
     EXPECT_EQ(p.content_type, "application/octet-stream");
 }
 
+// RFC 9110 15.3.7.2: the parts come in the order the ranges were asked for, not sorted.
+TEST_F(RangeTest, PartsComeInTheRequestedOrder) {
+  HttpResponse r = get("/data.bin", "Range: bytes=-3,100-109,0-0\r\n");
+  ASSERT_EQ(r.status, 206);
+  const std::string type = r.header("content-type").value_or("");
+  const std::string prefix = "multipart/byteranges; boundary=";
+  ASSERT_EQ(type.compare(0, prefix.size(), prefix), 0) << type;
+  std::vector<Part> parts;
+  ASSERT_TRUE(parse_multipart(r.body, type.substr(prefix.size()), parts)) << printable(r.body);
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0].content_range, "bytes 299997-299999/300000");
+  EXPECT_EQ(parts[0].body, data_.substr(kSize - 3));
+  EXPECT_EQ(parts[1].content_range, "bytes 100-109/300000");
+  EXPECT_EQ(parts[1].body, data_.substr(100, 10));
+  EXPECT_EQ(parts[2].content_range, "bytes 0-0/300000");
+  EXPECT_EQ(parts[2].body, data_.substr(0, 1));
+}
+
 TEST_F(RangeTest, OverlappingRangesAreCoalesced) {
   HttpResponse r = get("/data.bin", "Range: bytes=0-9,5-19,20-29\r\n");
   ASSERT_EQ(r.status, 206);

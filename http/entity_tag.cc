@@ -61,11 +61,14 @@ void append_hex(std::string& out, std::uint64_t value) {
 
 }  // namespace
 
-std::string make_etag(std::int64_t mtime_seconds, std::uint64_t size, std::string_view variant) {
+std::string make_etag(std::int64_t mtime_seconds, std::int64_t mtime_nanoseconds,
+                      std::uint64_t size, std::string_view variant) {
   std::string tag;
-  tag.reserve(2 + 16 + 1 + 16 + (variant.empty() ? 0 : 1 + variant.size()));
+  tag.reserve(2 + 16 + 1 + 16 + 1 + 16 + (variant.empty() ? 0 : 1 + variant.size()));
   tag.push_back('"');
   append_hex(tag, static_cast<std::uint64_t>(mtime_seconds));
+  tag.push_back('.');
+  append_hex(tag, static_cast<std::uint64_t>(mtime_nanoseconds));
   tag.push_back('-');
   append_hex(tag, size);
   if (!variant.empty()) {

@@ -10,14 +10,16 @@
 
 namespace cork {
 
-// Strong ETag of one file version, quotes included: "\"<mtime hex>-<size hex>\"", or
-// "\"<mtime hex>-<size hex>-<variant>\"" when `variant` is non-empty (e.g. "gz", "br" for a
+// Strong ETag of one file version, quotes included: "\"<mtime s hex>.<mtime ns hex>-<size hex>\"",
+// or "\"<s>.<ns>-<size>-<variant>\"" when `variant` is non-empty (e.g. "gz", "br" for a
 // precompressed representation, RFC 9110 8.8.3.3: each representation has its own tag).
-// Deterministic, so tags stay valid across restarts and between workers. A negative mtime is
-// written as its 64-bit two's complement. `variant` is ours, not the client's: it must consist
-// of etagc characters other than '"' (asserted).
-std::string make_etag(std::int64_t mtime_seconds, std::uint64_t size,
-                      std::string_view variant = {});
+// The modification time in nanoseconds, so that two same-size versions written within one
+// second differ (RFC 9110 8.8.1: two byte sequences never share a strong tag); no inode and no
+// device number, so the tag stays the same across restarts and on every replica of an image.
+// A negative mtime is written as its 64-bit two's complement. `variant` is ours, not the
+// client's: it must consist of etagc characters other than '"' (asserted).
+std::string make_etag(std::int64_t mtime_seconds, std::int64_t mtime_nanoseconds,
+                      std::uint64_t size, std::string_view variant = {});
 
 // RFC 9110 8.8.3.2 strong comparison: both tags are strong and their opaque-tags are
 // identical. `a` and `b` are complete entity-tags, optional "W/" prefix and quotes included. A

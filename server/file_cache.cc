@@ -46,7 +46,8 @@ void load_small(FileRepresentation& rep) {
 }
 
 void finish(FileRepresentation& rep, std::string_view variant) {
-  rep.etag = make_etag(rep.info.st_mtime, static_cast<std::uint64_t>(rep.info.st_size), variant);
+  rep.etag = make_etag(rep.info.st_mtim.tv_sec, rep.info.st_mtim.tv_nsec,
+                       static_cast<std::uint64_t>(rep.info.st_size), variant);
   load_small(rep);
 }
 

@@ -78,7 +78,7 @@ bool has_any(const RequestHead& head, std::initializer_list<std::string_view> na
 
 // What the server decides for a GET of a file of `size` bytes with this head.
 void check_decisions(const RequestHead& head, std::uint64_t size, std::time_t now) {
-  const std::string etag = make_etag(kLastModified, size);
+  const std::string etag = make_etag(kLastModified, 0, size);
   const Validators v{etag, kLastModified, now};
 
   const Precondition p = evaluate_preconditions(head, v);

@@ -1,5 +1,6 @@
 // Integration tests: validators and conditional requests (RFC 9110 8.8, 13) on the real binary,
 // with raw requests and with curl as a user would send them (-z, If-None-Match).
+#include <chrono>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -78,6 +79,23 @@ TEST_F(ConditionalTest, ETagIsStableAcrossRestartsAndChangesWithTheFile) {
   set_mtime(again.put("f.txt", "changed content\n"), kMtime + 5);
   ASSERT_TRUE(fetch(again.port(), get_request("/f.txt"), response));
   EXPECT_NE(response.header("etag"), etag_);
+}
+
+// Two same-size versions within one second must not share a strong tag (RFC 9110 8.8.1), or a
+// cache revalidates changed content as unchanged and an If-Range resume splices versions.
+TEST_F(ConditionalTest, SameSizeVersionsWithinOneSecondHaveDifferentETags) {
+  const std::string other(std::string(kBody).size(), 'x');
+  set_mtime(server_.put("f.txt", other), kMtime, 500'000'000);
+  HttpResponse response;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  do {  // the open-file cache retires the old entry when its inotify event arrives
+    ASSERT_TRUE(fetch(server_.port(), get_request("/f.txt"), response));
+  } while (response.body != other && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(response.body, other);
+  EXPECT_EQ(response.header("last-modified"), kMtimeText) << "the same second";
+  EXPECT_NE(response.header("etag"), etag_);
+  EXPECT_EQ(get("If-None-Match: " + etag_ + "\r\n").status, 200)
+      << "the old version's tag must not validate the new bytes";
 }
 
 TEST_F(ConditionalTest, IfNoneMatchWithTheCurrentTagIs304WithoutBody) {

@@ -60,8 +60,8 @@ std::string read_file(const fs::path& path) {
   return content.str();
 }
 
-void set_mtime(const fs::path& path, std::time_t seconds) {
-  timespec times[2] = {{seconds, 0}, {seconds, 0}};
+void set_mtime(const fs::path& path, std::time_t seconds, long nanoseconds) {
+  timespec times[2] = {{seconds, nanoseconds}, {seconds, nanoseconds}};
   if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
     throw std::runtime_error("utimensat " + path.string() + ": " + std::strerror(errno));
   }

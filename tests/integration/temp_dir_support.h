@@ -35,8 +35,8 @@ class TempDir {
 void write_file(const std::filesystem::path& path, std::string_view content);
 // Reads a whole file; throws std::runtime_error when it cannot be opened.
 std::string read_file(const std::filesystem::path& path);
-// Sets a file's modification time (seconds since the epoch); throws on failure.
-void set_mtime(const std::filesystem::path& path, std::time_t seconds);
+// Sets a file's modification time (seconds since the epoch, plus nanoseconds); throws on failure.
+void set_mtime(const std::filesystem::path& path, std::time_t seconds, long nanoseconds = 0);
 
 // `size` bytes of a deterministic pseudo-random pattern (xorshift64*), different per `seed`.
 std::string pseudo_random_bytes(std::size_t size, std::uint64_t seed);

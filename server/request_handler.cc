@@ -177,7 +177,9 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   if (d.status == 416) return error(416, /*close=*/false, d.content_range);
 
   ResponseHead response = base_head(d.status);
-  response.last_modified = rep.info.st_mtime;
+  // RFC 9110 8.8.2.1: a modification time later than the response's Date is sent as the Date.
+  const bool modified_in_future = rep.info.st_mtime > facts_.wall;
+  response.last_modified = modified_in_future ? facts_.wall : rep.info.st_mtime;
   response.etag = rep.etag;
   response.vary = d.vary;
   response.cache_control = settings_->cache_control;
@@ -191,7 +193,11 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   response.accept_ranges = true;
   response.content_length = d.content_length;
   if (d.status == 200) {
-    response.preformatted_fields = rep.fields_200;  // Content-Type .. Cache-Control
+    if (modified_in_future) {
+      response.content_type = entry->content_type;  // the fields of fields_200, Date-capped
+    } else {
+      response.preformatted_fields = rep.fields_200;  // Content-Type .. Cache-Control
+    }
     if (d.send_body) {
       if (rep.in_memory) {
         plan_.borrowed_body = rep.body;  // head and body leave in one system call

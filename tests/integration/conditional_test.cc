@@ -98,6 +98,17 @@ TEST_F(ConditionalTest, SameSizeVersionsWithinOneSecondHaveDifferentETags) {
       << "the old version's tag must not validate the new bytes";
 }
 
+// RFC 9110 8.8.2.1: an mtime in the future (a clock skew, a build tool) is sent as the Date.
+TEST_F(ConditionalTest, FutureModificationTimeIsCappedAtTheDate) {
+  set_mtime(server_.put("future.txt", kBody), std::time(nullptr) + 86400);
+  HttpResponse response;
+  ASSERT_TRUE(fetch(server_.port(), get_request("/future.txt"), response));
+  ASSERT_EQ(response.status, 200);
+  ASSERT_TRUE(response.header("date").has_value());
+  EXPECT_EQ(response.header("last-modified"), response.header("date"));
+  EXPECT_EQ(response.body, kBody);
+}
+
 TEST_F(ConditionalTest, IfNoneMatchWithTheCurrentTagIs304WithoutBody) {
   RawClient client;
   ASSERT_TRUE(client.connect(server_.port()));

@@ -4,7 +4,9 @@
 #include "server/request_handler.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
@@ -12,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/clock.h"
 #include "server/server_test_support.h"
 
 namespace cork {
@@ -144,6 +147,30 @@ TEST_F(RequestHandlerTest, NotModifiedHasNoBodyAndNoLength) {
   EXPECT_EQ(plan.status, 304);
   EXPECT_EQ(plan.body_length(), 0u);
   EXPECT_EQ(plan.head.find("Content-Length"), std::string::npos);
+}
+
+// RFC 9110 8.8.2.1: Last-Modified is never later than Date.
+TEST_F(RequestHandlerTest, FutureModificationTimeIsSentAsTheDate) {
+  const std::time_t future = clock_.wall_seconds() + 86400;
+  const timespec times[2] = {{future, 0}, {future, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (root_.path() / "small.txt").c_str(), times, 0), 0);
+  RequestFacts f = facts();
+  f.date = http_date_at(clock_.wall_seconds());
+  const std::string date(f.date);
+  for (Method method : {Method::kGet, Method::kHead}) {
+    const ResponsePlan plan = handler_.handle(request(method, "/small.txt"), *settings_, f);
+    EXPECT_EQ(plan.status, 200);
+    EXPECT_TRUE(has_field(plan, "Last-Modified: " + date)) << plan.head;
+    EXPECT_TRUE(has_field(plan, "Content-Length: 12")) << plan.head;
+    EXPECT_TRUE(has_field(plan, "Content-Type: text/plain; charset=utf-8")) << plan.head;
+    EXPECT_TRUE(has_field(plan, "Accept-Ranges: bytes")) << plan.head;
+    EXPECT_NE(plan.head.find("ETag: \""), std::string::npos);
+  }
+  // A file modified in the past keeps its own time.
+  const timespec past[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (root_.path() / "index.html").c_str(), past, 0), 0);
+  EXPECT_TRUE(has_field(handler_.handle(request(Method::kGet, "/index.html"), *settings_, f),
+                        "Last-Modified: Sun, 09 Sep 2001 01:46:40 GMT"));
 }
 
 TEST_F(RequestHandlerTest, MissingFileIs404WithPageAndKeepsTheConnection) {

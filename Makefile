@@ -11,8 +11,9 @@ CMAKE_FLAGS ?=
 DEPS := cmake make g++ libfmt-dev libinih-dev libgtest-dev node-llhttp curl ca-certificates
 # Also needed by the test suite: curl, wrk (load), slowhttptest (slowloris), gzip
 # (precompressed files), procps (ps/pgrep to inspect the server process), valgrind (memcheck
-# test), chromium (the bundled site in a headless browser).
-TEST_DEPS := wrk slowhttptest gzip procps valgrind chromium
+# test), chromium (the bundled site in a headless browser), zsync (the real zsync client
+# against multipart/byteranges).
+TEST_DEPS := wrk slowhttptest gzip procps valgrind chromium zsync
 # Sanitizer builds: g++ brings libasan/libubsan/libtsan; llvm brings llvm-symbolizer, which
 # turns the addresses in a report into function, file and line.
 SANITIZER_DEPS := llvm

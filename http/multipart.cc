@@ -21,10 +21,10 @@ MultipartBody build_multipart_byteranges(const std::vector<ByteRange>& ranges, s
     MultipartPart part;
     part.range = range;
     auto it = std::back_inserter(part.head);
-    // RFC 2046 5.1.1: the CRLF before "--boundary" belongs to the delimiter; the first part
-    // needs none since cork sends no preamble.
-    if (!body.parts.empty()) part.head += "\r\n";
-    fmt::format_to(it, "--{}\r\n", boundary);
+    // RFC 2046 5.1.1: the CRLF before "--boundary" belongs to the delimiter. The first part
+    // has it too (an empty preamble, which RFC 2046 allows): nginx frames its parts so, and
+    // zsync's parser expects it (it loops forever on a body that starts with "--").
+    fmt::format_to(it, "\r\n--{}\r\n", boundary);
     if (!content_type.empty()) fmt::format_to(it, "Content-Type: {}\r\n", content_type);
     // RFC 9110 14.4: Content-Range = range-unit SP first-pos "-" last-pos "/" complete-length.
     fmt::format_to(it, "Content-Range: bytes {}-{}/{}\r\n\r\n", range.first, range.last, length);

@@ -15,8 +15,8 @@ namespace cork {
 
 // Copyable value: one body part.
 struct MultipartPart {
-  // "\r\n--BOUNDARY\r\nContent-Type: T\r\nContent-Range: bytes a-b/len\r\n\r\n"; the first
-  // part's head starts at "--" (no preamble, no leading CRLF).
+  // "\r\n--BOUNDARY\r\nContent-Type: T\r\nContent-Range: bytes a-b/len\r\n\r\n", the first
+  // part's head too (byte-compatible with nginx; zsync depends on the leading CRLF).
   std::string head;
   ByteRange range;  // the file bytes that follow this head
 };

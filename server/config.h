@@ -37,7 +37,7 @@ struct Config {
   std::size_t max_headers = 100;
   std::int64_t send_timeout_ms = 60'000;  // without progress while sending, before a close
   SymlinkPolicy follow_symlinks = SymlinkPolicy::kInside;
-  std::size_t max_ranges = 16;  // more ranges in one Range field -> the whole file (200)
+  std::size_t max_ranges = 64;  // more ranges in one Range field -> the whole file (200)
   std::string cache_control;    // sent verbatim on 200, 206 and 304 when not empty
   bool precompressed = true;    // serve file.br / file.gz beside file when the client accepts it
   bool autoindex = false;       // list directories that have no index file

@@ -29,7 +29,7 @@ struct Settings {
   std::int64_t keepalive_timeout_ms = 15'000;  // 0 = no keep-alive
   // A connection waiting to send that makes no progress for this long is closed.
   std::int64_t send_timeout_ms = 60'000;
-  std::size_t max_ranges = 16;
+  std::size_t max_ranges = 64;
   std::string cache_control;  // empty = no Cache-Control field
   bool precompressed = true;
   bool autoindex = false;

@@ -53,7 +53,8 @@ std::optional<std::vector<ParsedPart>> parse_multipart(std::string_view body,
                                                        std::string_view boundary) {
   const std::string dash_boundary = "--" + std::string(boundary);
   const std::string delimiter = "\r\n" + dash_boundary;
-  // No preamble: the body starts with the first dash-boundary.
+  // An empty preamble's CRLF (what cork and nginx send), then the first dash-boundary.
+  if (body.substr(0, 2) == "\r\n") body.remove_prefix(2);
   if (body.substr(0, dash_boundary.size()) != dash_boundary) return std::nullopt;
   body.remove_prefix(dash_boundary.size());
   std::vector<ParsedPart> parts;
@@ -99,7 +100,7 @@ TEST(Multipart, ExactBytesOfThreeParts) {
 
   ASSERT_EQ(body.parts.size(), 3u);
   EXPECT_EQ(body.parts[0].head,
-            "--cork-00000000000000ff\r\n"
+            "\r\n--cork-00000000000000ff\r\n"
             "Content-Type: text/plain\r\n"
             "Content-Range: bytes 0-9/100\r\n"
             "\r\n");
@@ -114,7 +115,7 @@ TEST(Multipart, ExactBytesOfThreeParts) {
 
   const std::string wire = assemble(body, file);
   EXPECT_EQ(wire,
-            "--cork-00000000000000ff\r\n"
+            "\r\n--cork-00000000000000ff\r\n"
             "Content-Type: text/plain\r\n"
             "Content-Range: bytes 0-9/100\r\n"
             "\r\n"
@@ -138,7 +139,7 @@ TEST(Multipart, NoContentTypeLineWhenTypeIsEmpty) {
   const MultipartBody body = build_multipart_byteranges({{1, 2}, {98, 99}}, 100, "", "B");
   const std::string wire = assemble(body, file);
   EXPECT_EQ(wire,
-            "--B\r\nContent-Range: bytes 1-2/100\r\n\r\nbc"
+            "\r\n--B\r\nContent-Range: bytes 1-2/100\r\n\r\nbc"
             "\r\n--B\r\nContent-Range: bytes 98-99/100\r\n\r\nuv"
             "\r\n--B--\r\n");
   EXPECT_EQ(body.content_length, wire.size());

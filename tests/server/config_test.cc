@@ -34,7 +34,7 @@ TEST(Config, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.max_request_line, 8192u);
   EXPECT_EQ(c.max_header_bytes, 16384u);
   EXPECT_EQ(c.max_headers, 100u);
-  EXPECT_EQ(c.max_ranges, 16u);
+  EXPECT_EQ(c.max_ranges, 64u);  // zsync asks for 20 ranges at a time
   EXPECT_EQ(c.send_timeout_ms, 60'000);
   EXPECT_EQ(c.follow_symlinks, SymlinkPolicy::kInside);
   EXPECT_EQ(c.cache_control, "");

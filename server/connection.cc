@@ -268,7 +268,10 @@ void Connection::prepare_close() {
   const int fd = socket_.get();
   if (fd < 0) return;
   if (response_planned_) {
-    log_access();  // an unfinished response (client gone, timeout, shutdown)
+    // An unfinished response (client gone, timeout, shutdown): its duration runs to now, not
+    // to the last wake (a send_timeout close comes from the reactor, long after it).
+    now_ms_ = context_.clock.monotonic_ms();
+    log_access();
     context_.metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
     response_planned_ = false;
     sender_.finish();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -203,6 +204,32 @@ TEST_F(RudeClientTest, ReaderThatStopsIsDisconnectedAfterSendTimeout) {
   EXPECT_LT(rest.data.size(), kBigSize);
   EXPECT_EQ(first_difference(big_.substr(0, rest.data.size()), rest.data), "");
   ASSERT_NO_FATAL_FAILURE(expect_prompt_answer());
+}
+
+// A response that send_timeout cuts off is logged with the time it really took, not 0.000 s
+// (the duration used to stop at the worker's last wake).
+TEST_F(RudeClientTest, StalledResponseIsLoggedWithItsRealDuration) {
+  const std::filesystem::path log_path = server_.dir().path() / "access.log";
+  server_.set("log", "access_log", log_path.string());
+  server_.set("http", "send_timeout", "500ms");
+  ASSERT_TRUE(server_.start());
+  RawClient client;
+  ASSERT_NO_FATAL_FAILURE(start_stalled_download(client));
+  // The access log has its own thread: wait for the line of the cut-off response.
+  std::string line;
+  const auto deadline = Clock::now() + 10s;
+  while (line.empty() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    const std::string log = std::filesystem::exists(log_path) ? read_file(log_path) : "";
+    const std::size_t at = log.find("\"GET /big.bin ");
+    if (at != std::string::npos && log.find('\n', at) != std::string::npos) {
+      line = log.substr(at, log.find('\n', at) - at);
+    }
+  }
+  ASSERT_FALSE(line.empty()) << "no access-log line for the stalled response";
+  const double seconds = std::stod(line.substr(line.rfind(' ') + 1));
+  EXPECT_GE(seconds, 0.45) << line;
+  EXPECT_LT(seconds, 10.0) << line;
 }
 
 // send_timeout bounds the time without progress, not the whole response: a client reading 2 MiB

@@ -146,7 +146,7 @@ FileLookup lookup_file(int root_fd, const Target& target, std::string_view index
     result.file.reset();
     if (!directory_form) {
       result.status = 301;
-      result.location = target.raw_path + "/";
+      result.location = encode_path(target.path) + "/";
       if (target.has_query) result.location += "?" + target.query;
       return result;
     }

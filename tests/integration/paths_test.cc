@@ -84,6 +84,30 @@ TEST_F(PathsTest, DirectoryWithoutSlashRedirectsWithQueryKept) {
   EXPECT_EQ(response.header("Location"), "/noindex/");
 }
 
+// A Location starting with "//" is a network-path reference: browsers would leave for the host
+// it names. The redirect names the normalized path instead (RFC 3986 4.2).
+TEST_F(PathsTest, DirectoryRedirectNeverNamesAnotherHost) {
+  server_.put("evil.example/x.txt", "x\n");
+  struct Case {
+    std::string request;
+    std::string location;
+  };
+  const Case cases[] = {
+      {get_request("//evil.example"), "/evil.example/"},
+      {get_request("//evil.example?x=1"), "/evil.example/?x=1"},
+      {get_request("//evil.example/../sub"), "/sub/"},
+      {get_request("/%2F%2Fevil.example"), "/evil.example/"},
+      {"GET http://127.0.0.1//evil.example HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "/evil.example/"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("request: \"" + printable(c.request) + "\"");
+    HttpResponse response;
+    ASSERT_TRUE(fetch(port(), c.request, response));
+    EXPECT_EQ(response.status, 301);
+    EXPECT_EQ(response.header("Location"), c.location);
+  }
+}
+
 TEST_F(PathsTest, DirectoryWithSlashServesItsIndex) {
   expect_file("/sub/", kSubIndex);
   expect_file("/sub/?x=1", kSubIndex);

@@ -45,17 +45,16 @@ class StaticFileTest : public ::testing::Test {
   static void write(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;
   }
-  FileLookup lookup(const std::string& path, const std::string& raw = "", bool query = false,
+  FileLookup lookup(const std::string& path, bool query = false,
                     SymlinkPolicy symlinks = SymlinkPolicy::kInside) {
     Target t;
     t.path = path;
-    t.raw_path = raw.empty() ? path : raw;
     t.has_query = query;
     t.query = query ? "x=1" : "";
     return lookup_file(root_fd_.get(), t, "index.html", symlinks);
   }
   int status(const std::string& path, SymlinkPolicy symlinks) {
-    return lookup(path, "", false, symlinks).status;
+    return lookup(path, false, symlinks).status;
   }
 
   std::string base_, root_;
@@ -74,7 +73,7 @@ TEST_F(StaticFileTest, DirectoriesServeTheirIndexOrRedirectOrForbid) {
   FileLookup index = lookup("/dir/");
   EXPECT_EQ(index.status, 200);
   EXPECT_EQ(index.path, "dir/index.html");
-  FileLookup redirect = lookup("/dir", "/dir", true);
+  FileLookup redirect = lookup("/dir", true);
   EXPECT_EQ(redirect.status, 301);
   EXPECT_EQ(redirect.location, "/dir/?x=1");
   EXPECT_EQ(lookup("/empty/").status, 403);
@@ -100,6 +99,42 @@ TEST_F(StaticFileTest, SymlinksAreFollowedOnlyInsideTheRoot) {
 TEST_F(StaticFileTest, SpecialFilesAreNeverServedAndNeverBlock) {
   // A FIFO without a writer would block an O_RDONLY open forever; this returns at once.
   EXPECT_EQ(lookup("/fifo").status, 403);
+}
+
+// The 301 for a directory named without its '/' names the normalized path, re-encoded: a
+// Location starting with "//" would be a network-path reference to another host.
+TEST_F(StaticFileTest, RedirectLocationIsTheNormalizedPath) {
+  ASSERT_EQ(mkdir((root_ + "/evil.example").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/a b").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/q?x").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/\xc3\xa9t\xc3\xa9").c_str(), 0755), 0);
+  struct Case {
+    std::string target;
+    std::string location;
+  };
+  const Case cases[] = {
+      {"//evil.example", "/evil.example/"},
+      {"///evil.example", "/evil.example/"},
+      {"//evil.example/../dir", "/dir/"},
+      {"/.//evil.example", "/evil.example/"},
+      {"/%2Fevil.example", "/evil.example/"},
+      {"http://example.com//evil.example", "/evil.example/"},
+      {"//evil.example?x=1", "/evil.example/?x=1"},
+      {"/dir?", "/dir/?"},
+      {"/a%20b", "/a%20b/"},
+      {"/q%3fx", "/q%3Fx/"},
+      {"/%c3%a9t%c3%a9", "/%C3%A9t%C3%A9/"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("target: " + c.target);
+    const Target target = resolve_target(c.target);
+    ASSERT_EQ(target.status, 0);
+    const FileLookup found =
+        lookup_file(root_fd_.get(), target, "index.html", SymlinkPolicy::kInside);
+    EXPECT_EQ(found.status, 301);
+    EXPECT_EQ(found.location, c.location);
+    EXPECT_NE(found.location.rfind("//", 0), 0u);
+  }
 }
 
 TEST_F(StaticFileTest, OpenBeneathRefusesDotDot) {

@@ -109,6 +109,8 @@ int status_for_errno(int err) {
     case EPERM:
     case EXDEV:  // RESOLVE_BENEATH: the path or a symlink leaves the root
     case ELOOP:  // a symlink loop, or O_NOFOLLOW met a symlink
+    case ENXIO:  // a socket file (or a device without its driver): never served, as a FIFO
+    case ENODEV:
       return 403;
     case EMFILE:
     case ENFILE:

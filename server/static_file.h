@@ -52,7 +52,7 @@ int open_beneath(int root_fd, std::string_view relative, SymlinkPolicy symlinks,
 // Resolves a validated target (status 0) to a regular file: directories with a trailing '/'
 // serve `index`, directories without one get 301 to the normalized path re-encoded (never
 // "//host"), missing files 404, directories without an index, unreadable files, special files
-// and symlinks out of the root 403.
+// (FIFOs, sockets, devices) and symlinks out of the root 403.
 FileLookup lookup_file(int root_fd, const Target& target, std::string_view index,
                        SymlinkPolicy symlinks);
 

@@ -1,8 +1,12 @@
 // Integration tests: from request target to file. Directories and their redirects, dot
 // segments, traversal attempts (with a secret placed outside the root that must never be
 // served), symlinks, and hidden dotfiles.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -105,6 +109,27 @@ TEST_F(PathsTest, DirectoryRedirectNeverNamesAnotherHost) {
     ASSERT_TRUE(fetch(port(), c.request, response));
     EXPECT_EQ(response.status, 301);
     EXPECT_EQ(response.header("Location"), c.location);
+  }
+}
+
+// Neither a FIFO nor a socket file is served, and neither is a 500.
+TEST_F(PathsTest, SpecialFilesAre403) {
+  ASSERT_EQ(mkfifo((server_.root() / "fifo").c_str(), 0644), 0);
+  const std::string socket_path = (server_.root() / "sock").string();
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(socket_path.size(), sizeof address.sun_path);
+  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  const int bound = bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  close(fd);  // the socket file stays
+  ASSERT_EQ(bound, 0) << std::strerror(errno);
+  for (const char* target : {"/fifo", "/sock"}) {
+    SCOPED_TRACE(target);
+    HttpResponse response;
+    ASSERT_TRUE(fetch(port(), get_request(target), response));
+    EXPECT_EQ(response.status, 403);
   }
 }
 

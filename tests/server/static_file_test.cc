@@ -2,14 +2,19 @@
 #include "server/static_file.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
+
+#include "server/unique_fd.h"
 
 namespace cork {
 namespace {
@@ -52,6 +57,16 @@ class StaticFileTest : public ::testing::Test {
     t.has_query = query;
     t.query = query ? "x=1" : "";
     return lookup_file(root_fd_.get(), t, "index.html", symlinks);
+  }
+  static void bind_socket(const std::string& path) {
+    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(fd);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    ASSERT_LT(path.size(), sizeof address.sun_path);
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    ASSERT_EQ(bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address), 0)
+        << std::strerror(errno);
   }
   int status(const std::string& path, SymlinkPolicy symlinks) {
     return lookup(path, false, symlinks).status;
@@ -99,6 +114,17 @@ TEST_F(StaticFileTest, SymlinksAreFollowedOnlyInsideTheRoot) {
 TEST_F(StaticFileTest, SpecialFilesAreNeverServedAndNeverBlock) {
   // A FIFO without a writer would block an O_RDONLY open forever; this returns at once.
   EXPECT_EQ(lookup("/fifo").status, 403);
+}
+
+// A socket file cannot be opened at all (ENXIO): it is refused like a FIFO, never a 500.
+TEST_F(StaticFileTest, SocketFilesAreRefusedLikeFifos) {
+  bind_socket(root_ + "/sock");
+  EXPECT_EQ(lookup("/sock").status, 403);
+  // Reached as a directory's index too.
+  ASSERT_EQ(mkdir((root_ + "/sockdir").c_str(), 0755), 0);
+  bind_socket(root_ + "/sockdir/index.html");
+  EXPECT_EQ(lookup("/sockdir/").status, 403);
+  EXPECT_EQ(lookup("/fifo").status, lookup("/sock").status);
 }
 
 // The 301 for a directory named without its '/' names the normalized path, re-encoded: a

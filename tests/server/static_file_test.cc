@@ -248,5 +248,29 @@ TEST_F(StaticFileTest, ReadDirectoryListsWhatCouldBeServed) {
   }
 }
 
+// The walk that replaces openat2 where a kernel or seccomp filter refuses it: the same files,
+// no symlinks under kInside or kOff, every symlink under kOn.
+TEST_F(StaticFileTest, TheWalkServesTheSameFilesButNoSymlinks) {
+  const OpenMethod before = open_method();
+  set_open_method(OpenMethod::kWalk);
+  for (const auto policy : {SymlinkPolicy::kInside, SymlinkPolicy::kOff}) {
+    EXPECT_EQ(status("/a.txt", policy), 200);
+    EXPECT_EQ(status("/dir/", policy), 200);
+    EXPECT_EQ(status("/dir", policy), 301);
+    EXPECT_EQ(status("/empty/", policy), 403);
+    EXPECT_EQ(status("/nope.txt", policy), 404);
+    EXPECT_EQ(status("/fifo", policy), 403);
+    EXPECT_EQ(status("/inside-link", policy), 403);
+    EXPECT_EQ(status("/chain", policy), 403);
+    EXPECT_EQ(status("/outside-link", policy), 403);
+    EXPECT_EQ(status("/absolute-link", policy), 403);
+    EXPECT_EQ(status("/up/secret.txt", policy), 403);
+    EXPECT_EQ(status("/loop1", policy), 403);
+  }
+  EXPECT_EQ(status("/chain", SymlinkPolicy::kOn), 200);
+  EXPECT_EQ(status("/absolute-link", SymlinkPolicy::kOn), 200);
+  set_open_method(before);
+}
+
 }  // namespace
 }  // namespace cork

@@ -86,7 +86,6 @@ Target resolve_target(std::string_view target) {
     result.query = rest.substr(question + 1);
   }
   if (raw_path.empty()) raw_path = "/";
-  result.raw_path = raw_path;
 
   // Percent-decode exactly once.
   std::string decoded;
@@ -141,6 +140,27 @@ Target resolve_target(std::string_view target) {
   }
   if (directory && !segments.empty()) result.path.push_back('/');
   return result;
+}
+
+std::string encode_path(std::string_view path) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(path.size());
+  for (const char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    // RFC 3986 3.3: pchar = unreserved / pct-encoded / sub-delims / ":" / "@"; plus '/'.
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    const bool plain =
+        alnum || std::string_view("-._~!$&'()*+,;=:@/").find(c) != std::string_view::npos;
+    if (plain) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0x0f]);
+    }
+  }
+  return out;
 }
 
 }  // namespace cork

@@ -15,9 +15,6 @@ struct Target {
   // segments, no empty segments ("//" merged), never contains NUL, '\\', or bytes < 0x20 / 0x7f,
   // and is valid UTF-8. A target ending in '/' keeps its trailing '/'.
   std::string path;
-  // The path as it appeared on the wire (still percent-encoded, without scheme/authority and
-  // without the query), used to build a redirect Location that the client recognises.
-  std::string raw_path;
   // The query without its '?', empty when there was none. Never used for file lookup.
   std::string query;
   bool has_query = false;
@@ -34,5 +31,12 @@ struct Target {
 //   - a segment starting with '.' (dotfiles, dot-directories) -> 404, except a first segment
 //     ".well-known" (RFC 8615).
 Target resolve_target(std::string_view request_target);
+
+// A normalized path (Target::path) as a URI path for a Location: each byte outside RFC 3986
+// 3.3's pchar ("%", "?", "#", spaces, controls, bytes >= 0x80) percent-encoded in uppercase hex,
+// '/' kept. Built from the normalized path, never from the wire, so it starts with exactly one
+// '/': "//host" on the wire would otherwise come back as a network-path reference to another
+// host (RFC 3986 4.2), an open redirect.
+std::string encode_path(std::string_view path);
 
 }  // namespace cork

@@ -204,6 +204,7 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
     }
     if (key == "precompressed") return set_switch(value, c.precompressed, error, key);
     if (key == "autoindex") return set_switch(value, c.autoindex, error, key);
+    if (key == "openat2") return set_switch(value, c.openat2, error, key);
   } else if (section == "log") {
     if (key == "level") {
       if (value == "debug") {

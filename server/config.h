@@ -41,6 +41,9 @@ struct Config {
   std::string cache_control;    // sent verbatim on 200, 206 and 304 when not empty
   bool precompressed = true;    // serve file.br / file.gz beside file when the client accepts it
   bool autoindex = false;       // list directories that have no index file
+  // off: open files by the O_NOFOLLOW walk even where openat2 works (the fallback, testable).
+  // Read at start-up only, like the listener's keys.
+  bool openat2 = true;
   // [log]
   LogLevel level = LogLevel::kInfo;
   std::string access_log = "-";  // "-" = stdout, "off", or a path

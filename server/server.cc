@@ -17,6 +17,7 @@
 #include "server/reactor.h"
 #include "server/request_handler.h"
 #include "server/server_context.h"
+#include "server/static_file.h"
 
 namespace cork {
 
@@ -148,6 +149,16 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
   if (!reactor.init(error)) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
+  }
+  // Once for the process, before the first request: a reload keeps it (server/static_file.h).
+  set_open_method(settings->open_method);
+  if (settings->open_method == OpenMethod::kWalk) {
+    log.log(LogLevel::kInfo,
+            "files: {}; walking paths with O_NOFOLLOW instead (follow_symlinks = inside then "
+            "follows no symlink)",
+            settings->open_method_errno != 0
+                ? fmt::format("openat2 refused ({})", std::strerror(settings->open_method_errno))
+                : std::string("openat2 = off"));
   }
   watch_file_cache(std::move(settings));
   log.log(LogLevel::kInfo, "cork {} serving {} with {} worker threads; listening on {}",

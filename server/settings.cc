@@ -30,6 +30,11 @@ std::shared_ptr<const Settings> make_settings(const Config& config, std::string&
                         errno == ENOTDIR ? "not a directory" : std::strerror(errno));
     return nullptr;
   }
+  if (config.openat2) {
+    settings->open_method = probe_open_method(settings->root.get(), settings->open_method_errno);
+  } else {
+    settings->open_method = OpenMethod::kWalk;
+  }
   settings->index = config.index;
   settings->symlinks = config.follow_symlinks;
   settings->limits.max_request_line = config.max_request_line;

@@ -24,6 +24,11 @@ struct Settings {
   UniqueFd root;  // O_PATH | O_DIRECTORY descriptor of the document root
   std::string index = "index.html";
   SymlinkPolicy symlinks = SymlinkPolicy::kInside;
+  // What make_settings found (the `openat2` key, then a probe on the root); server.cc applies
+  // it with set_open_method() at start-up. open_method_errno: the probe's ENOSYS or EPERM, 0
+  // when the key chose the walk or openat2 works.
+  OpenMethod open_method = OpenMethod::kOpenat2;
+  int open_method_errno = 0;
   ParserLimits limits;
   std::int64_t header_timeout_ms = 10'000;
   std::int64_t keepalive_timeout_ms = 15'000;  // 0 = no keep-alive

@@ -18,7 +18,10 @@ namespace {
 
 constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 
-std::atomic<bool> g_openat2_missing{false};  // set once if the kernel lacks openat2 (ENOSYS)
+// The process's OpenMethod (see set_open_method): the kernel and its seccomp filter are
+// process-wide, so this is the one piece of global state here. Relaxed: either value is safe on
+// its own and nothing else is published with it.
+std::atomic<bool> g_walk{false};
 
 int open_with_openat2(int root_fd, const std::string& rel, SymlinkPolicy symlinks, UniqueFd& out) {
   open_how how{};
@@ -64,7 +67,17 @@ int open_by_walking(int root_fd, std::string_view rel, UniqueFd& out) {
     do {
       fd = ::openat(at, part.c_str(), flags);
     } while (fd < 0 && errno == EINTR);
-    if (fd < 0) return errno;
+    if (fd < 0) {
+      const int err = errno;
+      // O_DIRECTORY | O_NOFOLLOW on a symlink says ENOTDIR (404); it is a refused symlink, 403
+      // as openat2's RESOLVE_NO_SYMLINKS says (ELOOP).
+      struct stat info {};
+      if (err == ENOTDIR && ::fstatat(at, part.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISLNK(info.st_mode)) {
+        return ELOOP;
+      }
+      return err;
+    }
     if (last) {
       out.reset(fd);
       return 0;
@@ -77,12 +90,28 @@ int open_by_walking(int root_fd, std::string_view rel, UniqueFd& out) {
 
 }  // namespace
 
+OpenMethod probe_open_method(int root_fd, int& err) {
+  UniqueFd probe;
+  err = open_with_openat2(root_fd, ".", SymlinkPolicy::kInside, probe);
+  if (err == ENOSYS || err == EPERM) return OpenMethod::kWalk;
+  err = 0;  // any other failure is the root's, and the start-up open of the root reports it
+  return OpenMethod::kOpenat2;
+}
+
+void set_open_method(OpenMethod method) {
+  g_walk.store(method == OpenMethod::kWalk, std::memory_order_relaxed);
+}
+
+OpenMethod open_method() {
+  return g_walk.load(std::memory_order_relaxed) ? OpenMethod::kWalk : OpenMethod::kOpenat2;
+}
+
 int open_beneath(int root_fd, std::string_view relative, SymlinkPolicy symlinks, UniqueFd& out) {
   const std::string rel = relative.empty() ? std::string(".") : std::string(relative);
-  if (!g_openat2_missing.load(std::memory_order_relaxed)) {
+  if (!g_walk.load(std::memory_order_relaxed)) {
     const int err = open_with_openat2(root_fd, rel, symlinks, out);
     if (err != ENOSYS) return err;
-    g_openat2_missing.store(true, std::memory_order_relaxed);
+    g_walk.store(true, std::memory_order_relaxed);  // a kernel without openat2 after all
   }
   if (symlinks == SymlinkPolicy::kOn) {
     for (;;) {
@@ -109,6 +138,8 @@ int status_for_errno(int err) {
     case EPERM:
     case EXDEV:  // RESOLVE_BENEATH: the path or a symlink leaves the root
     case ELOOP:  // a symlink loop, or O_NOFOLLOW met a symlink
+    case ENXIO:  // a socket file (or a device without its driver): never served, as a FIFO
+    case ENODEV:
       return 403;
     case EMFILE:
     case ENFILE:
@@ -146,7 +177,7 @@ FileLookup lookup_file(int root_fd, const Target& target, std::string_view index
     result.file.reset();
     if (!directory_form) {
       result.status = 301;
-      result.location = target.raw_path + "/";
+      result.location = encode_path(target.path) + "/";
       if (target.has_query) result.location += "?" + target.query;
       return result;
     }

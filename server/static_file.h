@@ -1,6 +1,7 @@
 // Finding a file for a request target under the document root, without ever leaving it:
 // openat2(RESOLVE_BENEATH) where the kernel has it (symlinks are followed only while they stay
 // inside the root), else a component-by-component walk with O_NOFOLLOW (no symlinks at all).
+// Which of the two is the process's choice (OpenMethod), made once at start-up.
 #pragma once
 
 #include <sys/stat.h>
@@ -15,6 +16,21 @@
 #include "server/unique_fd.h"
 
 namespace cork {
+
+// How open_beneath() keeps to the root. kWalk follows no symlink under SymlinkPolicy::kInside
+// or kOff (stricter, never looser); kOn follows every symlink either way.
+enum class OpenMethod { kOpenat2, kWalk };
+
+// Tries openat2(RESOLVE_BENEATH) on `root_fd` itself: kWalk when the kernel lacks it (ENOSYS)
+// or a seccomp filter refuses it (EPERM: the default profiles of older container runtimes,
+// which would otherwise make every file 403). Sets `err` to that errno (0 for kOpenat2).
+OpenMethod probe_open_method(int root_fd, int& err);
+
+// The method of every later open_beneath() in this process: a kernel or seccomp filter is the
+// process's, not a root's. Set at start-up before the workers run (server.cc); safe to call
+// from any thread. kOpenat2 until set; an ENOSYS at run time still switches to kWalk.
+void set_open_method(OpenMethod method);
+OpenMethod open_method();
 
 // Move-only (owns the file descriptor).
 struct FileLookup {
@@ -50,8 +66,9 @@ int read_directory(int root_fd, std::string_view relative, SymlinkPolicy symlink
 int open_beneath(int root_fd, std::string_view relative, SymlinkPolicy symlinks, UniqueFd& out);
 
 // Resolves a validated target (status 0) to a regular file: directories with a trailing '/'
-// serve `index`, directories without one get 301, missing files 404, directories without an
-// index, unreadable files, special files and symlinks out of the root 403.
+// serve `index`, directories without one get 301 to the normalized path re-encoded (never
+// "//host"), missing files 404, directories without an index, unreadable files, special files
+// (FIFOs, sockets, devices) and symlinks out of the root 403.
 FileLookup lookup_file(int root_fd, const Target& target, std::string_view index,
                        SymlinkPolicy symlinks);
 

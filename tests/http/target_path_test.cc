@@ -295,7 +295,6 @@ TEST(ResolveTarget, QueryIsStrippedAndKept) {
   t = resolve_target("http://example.com?q=1");
   EXPECT_EQ(t.status, 0);
   EXPECT_EQ(t.path, "/");
-  EXPECT_EQ(t.raw_path, "/");
   EXPECT_EQ(t.query, "q=1");
 
   t = resolve_target("/%3f?x");  // an encoded '?' belongs to the path
@@ -303,24 +302,38 @@ TEST(ResolveTarget, QueryIsStrippedAndKept) {
   EXPECT_EQ(t.query, "x");
 }
 
-TEST(ResolveTarget, RawPathStaysEncodedForRedirects) {
-  struct Raw {
+// The Location of a directory redirect: built from the normalized path, so it names the same
+// resource on this host whatever the wire spelling was.
+TEST(EncodePath, KeepsPcharAndSlashesAndEncodesTheRest) {
+  EXPECT_EQ(encode_path("/"), "/");
+  EXPECT_EQ(encode_path("/evil.example"), "/evil.example");
+  EXPECT_EQ(encode_path("/a b/c"), "/a%20b/c");
+  EXPECT_EQ(encode_path("/q?x#y%z"), "/q%3Fx%23y%25z");
+  EXPECT_EQ(encode_path("/\xc3\xa9t\xc3\xa9"), "/%C3%A9t%C3%A9");
+  EXPECT_EQ(encode_path("/a\"b<c>\x7f"), "/a%22b%3Cc%3E%7F");
+  EXPECT_EQ(encode_path("/-._~!$&'()*+,;=:@"), "/-._~!$&'()*+,;=:@");
+}
+
+TEST(EncodePath, ResolvedTargetsNeverStartWithTwoSlashes) {
+  struct Redirect {
     std::string target;
-    std::string raw_path;
+    std::string location_path;
   };
-  const std::vector<Raw> cases = {
+  const std::vector<Redirect> cases = {
+      {"//evil.example", "/evil.example"},
+      {"///evil.example/", "/evil.example/"},
+      {"//evil.example/../docs", "/docs"},
+      {"/%2F%2Fevil.example", "/evil.example"},
+      {"/.//evil.example", "/evil.example"},
+      {"http://example.com//evil.example", "/evil.example"},
       {"/a%20b/", "/a%20b/"},
-      {"/dir?x=1", "/dir"},
-      {"/%c3%a9t%c3%a9", "/%c3%a9t%c3%a9"},
-      {"/a//b/./c", "/a//b/./c"},  // not normalized either: exactly as on the wire
-      {"http://example.com/a%2fb?q", "/a%2fb"},
-      {"https://example.com", "/"},
+      {"/%3f?x", "/%3F"},
   };
-  for (const Raw& c : cases) {
+  for (const Redirect& c : cases) {
     SCOPED_TRACE("target: \"" + c.target + "\"");
     const Target t = resolve_target(c.target);
-    EXPECT_EQ(t.status, 0);
-    EXPECT_EQ(t.raw_path, c.raw_path);
+    ASSERT_EQ(t.status, 0);
+    EXPECT_EQ(encode_path(t.path), c.location_path);
   }
 }
 

@@ -1,8 +1,12 @@
 // Integration tests: from request target to file. Directories and their redirects, dot
 // segments, traversal attempts (with a secret placed outside the root that must never be
 // served), symlinks, and hidden dotfiles.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -82,6 +86,51 @@ TEST_F(PathsTest, DirectoryWithoutSlashRedirectsWithQueryKept) {
   ASSERT_TRUE(fetch(port(), get_request("/noindex"), response));
   EXPECT_EQ(response.status, 301);
   EXPECT_EQ(response.header("Location"), "/noindex/");
+}
+
+// A Location starting with "//" is a network-path reference: browsers would leave for the host
+// it names. The redirect names the normalized path instead (RFC 3986 4.2).
+TEST_F(PathsTest, DirectoryRedirectNeverNamesAnotherHost) {
+  server_.put("evil.example/x.txt", "x\n");
+  struct Case {
+    std::string request;
+    std::string location;
+  };
+  const Case cases[] = {
+      {get_request("//evil.example"), "/evil.example/"},
+      {get_request("//evil.example?x=1"), "/evil.example/?x=1"},
+      {get_request("//evil.example/../sub"), "/sub/"},
+      {get_request("/%2F%2Fevil.example"), "/evil.example/"},
+      {"GET http://127.0.0.1//evil.example HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "/evil.example/"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("request: \"" + printable(c.request) + "\"");
+    HttpResponse response;
+    ASSERT_TRUE(fetch(port(), c.request, response));
+    EXPECT_EQ(response.status, 301);
+    EXPECT_EQ(response.header("Location"), c.location);
+  }
+}
+
+// Neither a FIFO nor a socket file is served, and neither is a 500.
+TEST_F(PathsTest, SpecialFilesAre403) {
+  ASSERT_EQ(mkfifo((server_.root() / "fifo").c_str(), 0644), 0);
+  const std::string socket_path = (server_.root() / "sock").string();
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(socket_path.size(), sizeof address.sun_path);
+  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  const int bound = bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  close(fd);  // the socket file stays
+  ASSERT_EQ(bound, 0) << std::strerror(errno);
+  for (const char* target : {"/fifo", "/sock"}) {
+    SCOPED_TRACE(target);
+    HttpResponse response;
+    ASSERT_TRUE(fetch(port(), get_request(target), response));
+    EXPECT_EQ(response.status, 403);
+  }
 }
 
 TEST_F(PathsTest, DirectoryWithSlashServesItsIndex) {

@@ -2,14 +2,19 @@
 #include "server/static_file.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
+
+#include "server/unique_fd.h"
 
 namespace cork {
 namespace {
@@ -45,17 +50,26 @@ class StaticFileTest : public ::testing::Test {
   static void write(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;
   }
-  FileLookup lookup(const std::string& path, const std::string& raw = "", bool query = false,
+  FileLookup lookup(const std::string& path, bool query = false,
                     SymlinkPolicy symlinks = SymlinkPolicy::kInside) {
     Target t;
     t.path = path;
-    t.raw_path = raw.empty() ? path : raw;
     t.has_query = query;
     t.query = query ? "x=1" : "";
     return lookup_file(root_fd_.get(), t, "index.html", symlinks);
   }
+  static void bind_socket(const std::string& path) {
+    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(fd);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    ASSERT_LT(path.size(), sizeof address.sun_path);
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    ASSERT_EQ(bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address), 0)
+        << std::strerror(errno);
+  }
   int status(const std::string& path, SymlinkPolicy symlinks) {
-    return lookup(path, "", false, symlinks).status;
+    return lookup(path, false, symlinks).status;
   }
 
   std::string base_, root_;
@@ -74,7 +88,7 @@ TEST_F(StaticFileTest, DirectoriesServeTheirIndexOrRedirectOrForbid) {
   FileLookup index = lookup("/dir/");
   EXPECT_EQ(index.status, 200);
   EXPECT_EQ(index.path, "dir/index.html");
-  FileLookup redirect = lookup("/dir", "/dir", true);
+  FileLookup redirect = lookup("/dir", true);
   EXPECT_EQ(redirect.status, 301);
   EXPECT_EQ(redirect.location, "/dir/?x=1");
   EXPECT_EQ(lookup("/empty/").status, 403);
@@ -100,6 +114,53 @@ TEST_F(StaticFileTest, SymlinksAreFollowedOnlyInsideTheRoot) {
 TEST_F(StaticFileTest, SpecialFilesAreNeverServedAndNeverBlock) {
   // A FIFO without a writer would block an O_RDONLY open forever; this returns at once.
   EXPECT_EQ(lookup("/fifo").status, 403);
+}
+
+// A socket file cannot be opened at all (ENXIO): it is refused like a FIFO, never a 500.
+TEST_F(StaticFileTest, SocketFilesAreRefusedLikeFifos) {
+  bind_socket(root_ + "/sock");
+  EXPECT_EQ(lookup("/sock").status, 403);
+  // Reached as a directory's index too.
+  ASSERT_EQ(mkdir((root_ + "/sockdir").c_str(), 0755), 0);
+  bind_socket(root_ + "/sockdir/index.html");
+  EXPECT_EQ(lookup("/sockdir/").status, 403);
+  EXPECT_EQ(lookup("/fifo").status, lookup("/sock").status);
+}
+
+// The 301 for a directory named without its '/' names the normalized path, re-encoded: a
+// Location starting with "//" would be a network-path reference to another host.
+TEST_F(StaticFileTest, RedirectLocationIsTheNormalizedPath) {
+  ASSERT_EQ(mkdir((root_ + "/evil.example").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/a b").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/q?x").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/\xc3\xa9t\xc3\xa9").c_str(), 0755), 0);
+  struct Case {
+    std::string target;
+    std::string location;
+  };
+  const Case cases[] = {
+      {"//evil.example", "/evil.example/"},
+      {"///evil.example", "/evil.example/"},
+      {"//evil.example/../dir", "/dir/"},
+      {"/.//evil.example", "/evil.example/"},
+      {"/%2Fevil.example", "/evil.example/"},
+      {"http://example.com//evil.example", "/evil.example/"},
+      {"//evil.example?x=1", "/evil.example/?x=1"},
+      {"/dir?", "/dir/?"},
+      {"/a%20b", "/a%20b/"},
+      {"/q%3fx", "/q%3Fx/"},
+      {"/%c3%a9t%c3%a9", "/%C3%A9t%C3%A9/"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("target: " + c.target);
+    const Target target = resolve_target(c.target);
+    ASSERT_EQ(target.status, 0);
+    const FileLookup found =
+        lookup_file(root_fd_.get(), target, "index.html", SymlinkPolicy::kInside);
+    EXPECT_EQ(found.status, 301);
+    EXPECT_EQ(found.location, c.location);
+    EXPECT_NE(found.location.rfind("//", 0), 0u);
+  }
 }
 
 TEST_F(StaticFileTest, OpenBeneathRefusesDotDot) {
@@ -185,6 +246,30 @@ TEST_F(StaticFileTest, ReadDirectoryListsWhatCouldBeServed) {
       EXPECT_TRUE(e.is_directory);
     }
   }
+}
+
+// The walk that replaces openat2 where a kernel or seccomp filter refuses it: the same files,
+// no symlinks under kInside or kOff, every symlink under kOn.
+TEST_F(StaticFileTest, TheWalkServesTheSameFilesButNoSymlinks) {
+  const OpenMethod before = open_method();
+  set_open_method(OpenMethod::kWalk);
+  for (const auto policy : {SymlinkPolicy::kInside, SymlinkPolicy::kOff}) {
+    EXPECT_EQ(status("/a.txt", policy), 200);
+    EXPECT_EQ(status("/dir/", policy), 200);
+    EXPECT_EQ(status("/dir", policy), 301);
+    EXPECT_EQ(status("/empty/", policy), 403);
+    EXPECT_EQ(status("/nope.txt", policy), 404);
+    EXPECT_EQ(status("/fifo", policy), 403);
+    EXPECT_EQ(status("/inside-link", policy), 403);
+    EXPECT_EQ(status("/chain", policy), 403);
+    EXPECT_EQ(status("/outside-link", policy), 403);
+    EXPECT_EQ(status("/absolute-link", policy), 403);
+    EXPECT_EQ(status("/up/secret.txt", policy), 403);
+    EXPECT_EQ(status("/loop1", policy), 403);
+  }
+  EXPECT_EQ(status("/chain", SymlinkPolicy::kOn), 200);
+  EXPECT_EQ(status("/absolute-link", SymlinkPolicy::kOn), 200);
+  set_open_method(before);
 }
 
 }  // namespace

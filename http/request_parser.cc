@@ -40,6 +40,11 @@ RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
     return s;
   }();
   llhttp_init(&parser_, HTTP_REQUEST, &kSettings);
+  // RFC 9110 2.5: a request with a higher HTTP/1 minor version than cork's (HTTP/1.2) is
+  // processed as HTTP/1.1. llhttp 8.1 refuses any version but 0.9, 1.0, 1.1 and 2.0 unless
+  // LENIENT_VERSION is set (8.1 has no setter for it; the flag only skips that list, one digit
+  // "." one digit is still required): on_version_complete decides instead.
+  parser_.lenient_flags |= LENIENT_VERSION;
   parser_.data = this;
 }
 
@@ -210,7 +215,8 @@ void RequestParser::map_llhttp_error(llhttp_errno_t err) {
     }
     case HPE_INVALID_VERSION:
       // llhttp says "Invalid HTTP version" for a well-formed digit.digit it does not know
-      // (HTTP/1.2, HTTP/3.0): that is 505 (RFC 9110 15.6.6); other version errors are syntax.
+      // (HTTP/3.0; with LENIENT_VERSION on_version_complete decides first): that is 505 (RFC
+      // 9110 15.6.6); other version errors are syntax.
       if (std::string_view(llhttp_get_error_reason(&parser_)) == "Invalid HTTP version") {
         error_status_ = 505;
         error_reason_ = "HTTP version not supported";
@@ -252,9 +258,10 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t length) {
 }
 
 int RequestParser::on_version_complete(llhttp_t* p) {
-  // RFC 9110 6.2 and the issue: cork speaks HTTP/1.0 and HTTP/1.1 only. llhttp 8.1 accepts any
-  // digit pair (HTTP/2.0, HTTP/1.2), so the version is checked here.
-  if (p->http_major != 1 || p->http_minor > 1) {
+  // cork speaks HTTP/1.0 and HTTP/1.1: any other major version is 505 (RFC 9110 15.6.6); a
+  // higher minor version of HTTP/1 is processed as HTTP/1.1 (RFC 9110 2.5), and the response
+  // says HTTP/1.1 as every response does.
+  if (p->http_major != 1) {
     return self(p).fail(505, "HTTP version not supported");
   }
   self(p).version_seen_ = true;
@@ -305,7 +312,9 @@ int RequestParser::check_head() {
     return -1;
   }
   h.version_major = parser_.http_major;
-  h.version_minor = parser_.http_minor;
+  // RFC 9110 2.5: HTTP/1.2 and above are processed as HTTP/1.1, so the head says 1.1 and
+  // nothing after the parser meets another minor version.
+  h.version_minor = std::min<int>(parser_.http_minor, 1);
   const auto method = static_cast<llhttp_method_t>(parser_.method);
   h.method_name = llhttp_method_name(method);
   h.method = method == HTTP_GET    ? Method::kGet

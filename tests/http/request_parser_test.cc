@@ -50,6 +50,21 @@ Outcome run(const std::string& input, const std::vector<std::size_t>& cuts = {},
   return out;
 }
 
+// `input` with CR and LF written as \\r and \\n, for failure messages.
+std::string printable_for_trace(const std::string& input) {
+  std::string out;
+  for (char c : input) {
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 int status_of(const std::string& input, ParserLimits limits = {}) {
   return run(input, {}, limits).error;
 }
@@ -169,7 +184,6 @@ TEST(RequestParser, RejectsWhatLlhttpAccepts) {
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost : h\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost\t: h\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/2.0\r\nHost: h\r\n\r\n"), 505);
-  EXPECT_EQ(status_of("GET / HTTP/1.2\r\nHost: h\r\n\r\n"), 505);
   EXPECT_EQ(status_of("GET / HTTP/0.9\r\nHost: h\r\n\r\n"), 505);
   EXPECT_EQ(status_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505);
   EXPECT_EQ(status_of("GET / HTTP/3.0\r\nHost: h\r\n\r\n"), 505);
@@ -357,6 +371,49 @@ TEST(RequestHeadCombined, JoinsRepeatedFieldsAndTellsAbsentFromEmpty) {
   EXPECT_EQ(parser.head().combined("accept"), "a, b, c");
   EXPECT_EQ(parser.head().combined("x-empty"), "");
   EXPECT_FALSE(parser.head().combined("range").has_value());
+}
+
+// The outcome of `input` whole, then split in two at every position and fed one byte at a
+// time: all must agree (the parser's answer must not depend on how reads split the bytes).
+Outcome run_at_every_split(const std::string& input) {
+  const Outcome whole = run(input);
+  for (std::size_t cut = 1; cut < input.size(); ++cut) {
+    EXPECT_EQ(run(input, {cut}), whole) << printable_for_trace(input) << " split at " << cut;
+  }
+  std::vector<std::size_t> every;
+  for (std::size_t i = 1; i < input.size(); ++i)
+    every.push_back(i);
+  EXPECT_EQ(run(input, every), whole) << printable_for_trace(input) << " fed byte by byte";
+  return whole;
+}
+
+// RFC 9110 2.5: a request with a higher minor version than cork's (HTTP/1.2, HTTP/1.9) is
+// processed as HTTP/1.1: keep-alive by default, Host required.
+TEST(RequestParserVersion, Http1MinorAbove1IsProcessedAsHttp11AtEverySplit) {
+  for (const std::string version : {"HTTP/1.2", "HTTP/1.9"}) {
+    SCOPED_TRACE(version);
+    const std::string input = "GET /a " + version + "\r\nHost: h\r\n\r\nGET /b " + version +
+                              "\r\nHost: h\r\nConnection: close\r\n\r\n";
+    const Outcome out = run_at_every_split(input);
+    EXPECT_EQ(out.error, 0);
+    EXPECT_EQ(out.messages, 2);
+    EXPECT_EQ(out.targets, (std::vector<std::string>{"/a", "/b"}));
+    EXPECT_EQ(out.keep_alive, (std::vector<bool>{true, false}));
+    EXPECT_EQ(run_at_every_split("GET / " + version + "\r\n\r\n").error, 400);  // no Host
+  }
+  RequestParser parser({});
+  ASSERT_EQ(parser.feed("GET / HTTP/1.2\r\nHost: h\r\n\r\n").event, Event::kHeadComplete);
+  EXPECT_EQ(parser.head().version_major, 1);
+  EXPECT_EQ(parser.head().version_minor, 1);  // processed as HTTP/1.1
+}
+
+TEST(RequestParserVersion, OtherMajorVersionsStay505AtEverySplit) {
+  for (const std::string version : {"HTTP/0.9", "HTTP/2.0", "HTTP/3.0", "HTTP/4.1", "HTTP/9.9"}) {
+    SCOPED_TRACE(version);
+    EXPECT_EQ(run_at_every_split("GET / " + version + "\r\nHost: h\r\n\r\n").error, 505);
+  }
+  EXPECT_EQ(run_at_every_split("GET / HTTP/1.10\r\nHost: h\r\n\r\n").error, 400);
+  EXPECT_EQ(run_at_every_split("GET / HTTP/12.0\r\nHost: h\r\n\r\n").error, 400);
 }
 
 }  // namespace

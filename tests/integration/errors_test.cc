@@ -114,7 +114,7 @@ TEST_F(ErrorsTest, UnknownMethodIs501AndCloses) {
 }
 
 TEST_F(ErrorsTest, UnsupportedVersionIs505AndCloses) {
-  for (const char* version : {"HTTP/2.0", "HTTP/3.0"}) {
+  for (const char* version : {"HTTP/0.9", "HTTP/2.0", "HTTP/3.0"}) {
     SCOPED_TRACE(version);
     expect_error(port(), std::string("GET /a.txt ") + version + "\r\nHost: 127.0.0.1\r\n\r\n", 505,
                  After::kCloses);

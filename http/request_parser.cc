@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "http/ascii.h"
+#include "http/host_field.h"
 
 namespace cork {
 
@@ -327,6 +328,11 @@ int RequestParser::check_head() {
   const std::size_t hosts = h.count("host");
   if (hosts > 1 || (hosts == 0 && h.version_minor == 1)) {
     fail(400, hosts > 1 ? "duplicate Host" : "missing Host");
+    return -1;
+  }
+  // RFC 9112 3.2: and to any request whose Host is not a valid uri-host [ ":" port ].
+  if (hosts == 1 && !is_valid_host_field(*h.header("host"))) {
+    fail(400, "invalid Host");
     return -1;
   }
   // RFC 9112 6.1: Transfer-Encoding. cork understands only "chunked", once, as the final coding.

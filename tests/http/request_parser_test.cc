@@ -416,5 +416,51 @@ TEST(RequestParserVersion, OtherMajorVersionsStay505AtEverySplit) {
   EXPECT_EQ(run_at_every_split("GET / HTTP/12.0\r\nHost: h\r\n\r\n").error, 400);
 }
 
+// RFC 9112 3.2: 400 for a Host field whose value is not uri-host [ ":" port ] (RFC 3986 3.2.2,
+// 3.2.3).
+TEST(RequestParserHost, InvalidHostValuesAre400AtEverySplit) {
+  for (const std::string host : {"a b",
+                                 "example/x",
+                                 "user@host",
+                                 "host:8x",
+                                 "ho<st>",
+                                 "[::1",
+                                 "::1",
+                                 "[::g]",
+                                 "[]",
+                                 "[::1]x",
+                                 "[::1]:8x",
+                                 "ex%4",
+                                 "ex%zzample",
+                                 "host:80:80",
+                                 "a?b",
+                                 "a#b",
+                                 "h\"q",
+                                 "h\\q",
+                                 "caf\xc3\xa9.example",
+                                 "h{x}",
+                                 "v1.2[x]",
+                                 "[v1]",
+                                 "[vx.a]"}) {
+    SCOPED_TRACE("Host: " + host);
+    EXPECT_EQ(run_at_every_split("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n").error, 400);
+    EXPECT_EQ(status_of("GET / HTTP/1.0\r\nHost: " + host + "\r\n\r\n"), 400);
+  }
+}
+
+TEST(RequestParserHost, ValidHostValuesAreAcceptedAtEverySplit) {
+  for (const std::string host :
+       {"example.com", "example.com:8080", "host:", "127.0.0.1", "127.0.0.1:80", "[::1]",
+        "[::1]:8080", "[2001:db8::7]:", "[::ffff:192.0.2.1]", "[v7.fe80::a+en1]", "ex%41mple",
+        "a-b.c_d~", "!$&'()*+,;=", "EXAMPLE.COM", "localhost:0", ":80", ""}) {
+    SCOPED_TRACE("Host: " + host);
+    const Outcome out = run_at_every_split("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    EXPECT_EQ(out.error, 0);
+    EXPECT_EQ(out.messages, 1);
+  }
+  // Whitespace around the value is not part of it (RFC 9110 5.5).
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost:  example.com \t\r\n\r\n"), 0);
+}
+
 }  // namespace
 }  // namespace cork

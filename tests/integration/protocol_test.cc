@@ -54,5 +54,18 @@ TEST_F(ProtocolTest, Http12WithoutHostIs400LikeHttp11) {
   EXPECT_EQ(response.status, 400);
 }
 
+// RFC 9110 7.2, RFC 3986 3.2.2: every form of uri-host [ ":" port ] is served.
+TEST_F(ProtocolTest, ValidHostFormsAreServed) {
+  for (const char* host : {"127.0.0.1", "localhost:8080", "[::1]", "[::1]:80",
+                           "example.com:", "ex%41mple.com", "a-b_c~d.example"}) {
+    SCOPED_TRACE(host);
+    HttpResponse response;
+    ASSERT_TRUE(
+        fetch(port(), std::string("GET /a.txt HTTP/1.1\r\nHost: ") + host + "\r\n\r\n", response));
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, kA);
+  }
+}
+
 }  // namespace
 }  // namespace cork::integration

@@ -292,7 +292,13 @@ int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t leng
 }
 
 int RequestParser::on_header_value_complete(llhttp_t* p) {
-  self(p).in_field_value_ = true;
+  RequestParser& s = self(p);
+  // RFC 9112 5: field-name = token, so never empty. llhttp 8.1 takes ": value" as a field with
+  // an empty name (on_header_field with no bytes, or none at all).
+  if (s.in_field_value_ || s.head_.field_name(s.head_.field_count() - 1).empty()) {
+    return s.fail(400, "empty field name");
+  }
+  s.in_field_value_ = true;
   return 0;
 }
 

@@ -462,5 +462,16 @@ TEST(RequestParserHost, ValidHostValuesAreAcceptedAtEverySplit) {
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost:  example.com \t\r\n\r\n"), 0);
 }
 
+// RFC 9112 5: field-name is a token, so a line that starts with the colon is malformed.
+TEST(RequestParserFields, EmptyFieldNameIs400AtEverySplit) {
+  for (const std::string input :
+       {"GET / HTTP/1.1\r\nHost: h\r\n: value\r\n\r\n",
+        "GET / HTTP/1.1\r\n: value\r\nHost: h\r\n\r\n", "GET / HTTP/1.1\r\nHost: h\r\n:\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\n:value\r\n\r\n", "GET / HTTP/1.0\r\n: value\r\n\r\n"}) {
+    SCOPED_TRACE(printable_for_trace(input));
+    EXPECT_EQ(run_at_every_split(input).error, 400);
+  }
+}
+
 }  // namespace
 }  // namespace cork

@@ -205,6 +205,9 @@ const BadRequest kBadRequests[] = {
     {"BareCrInFieldValue", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX: a\rb\r\n\r\n"},
     {"BareCrAsLineEnd", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\rX: b\r\n\r\n"},
     {"NulInFieldValue", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX: a\0b\r\n\r\n"sv},
+    // RFC 9112 5: a field line needs a name.
+    {"EmptyFieldName", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n: value\r\n\r\n"},
+    {"EmptyFieldNameFirst", "GET /a.txt HTTP/1.1\r\n: value\r\nHost: 127.0.0.1\r\n\r\n"},
     // RFC 9112 3.2: a Host value that is not uri-host [ ":" port ].
     {"HostWithSpace", "GET /a.txt HTTP/1.1\r\nHost: a b\r\n\r\n"},
     {"HostWithSlash", "GET /a.txt HTTP/1.1\r\nHost: example/x\r\n\r\n"},

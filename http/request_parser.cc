@@ -304,6 +304,13 @@ int RequestParser::on_header_value_complete(llhttp_t* p) {
 
 int RequestParser::on_headers_complete(llhttp_t* p) {
   RequestParser& s = self(p);
+  // RFC 9110 7.8: a server may ignore Upgrade, and cork does (it speaks nothing else): with
+  // "Connection: upgrade" and Upgrade, llhttp 8.1 would stop after this request
+  // (HPE_PAUSED_UPGRADE) and take what follows for another protocol. Cleared here, before
+  // llhttp reads it after this callback, the request is an ordinary one: its body is read, it
+  // may be kept alive, and the next bytes are the next request. CONNECT stays an upgrade: cork
+  // refuses it (405) and closes.
+  if (p->method != HTTP_CONNECT) p->upgrade = 0;
   if (s.check_head() != 0) return -1;
   s.head_complete_ = true;
   s.has_body_ =

@@ -473,5 +473,40 @@ TEST(RequestParserFields, EmptyFieldNameIs400AtEverySplit) {
   }
 }
 
+// RFC 9110 7.8: a server may ignore an Upgrade offer. What curl --http2 sends over cleartext
+// is a plain HTTP/1.1 request: answered, kept alive, and the bytes after it are the next request.
+const std::string kH2cOffer =
+    "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+    "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n";
+
+TEST(RequestParserUpgrade, UpgradeOfferIsIgnoredAtEverySplit) {
+  const std::string input = "GET /a HTTP/1.1\r\nHost: h\r\n" + kH2cOffer +
+                            "\r\nGET /b HTTP/1.1\r\nHost: h\r\n" + kH2cOffer +
+                            "\r\nHEAD /c HTTP/1.1\r\nHost: h\r\n\r\n";
+  const Outcome out = run_at_every_split(input);
+  EXPECT_EQ(out.error, 0);
+  EXPECT_EQ(out.messages, 3);
+  EXPECT_EQ(out.targets, (std::vector<std::string>{"/a", "/b", "/c"}));
+  EXPECT_EQ(out.keep_alive, (std::vector<bool>{true, true, true}));
+}
+
+TEST(RequestParserUpgrade, UpgradeOfferWithABodyIsIgnoredAtEverySplit) {
+  for (const std::string framing : {"Content-Length: 5\r\n\r\nhello",
+                                    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"}) {
+    const std::string input =
+        "POST /a HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n"
+        "Upgrade: websocket\r\n" +
+        framing + "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    const Outcome out = run_at_every_split(input);
+    EXPECT_EQ(out.error, 0);
+    EXPECT_EQ(out.messages, 2);
+    EXPECT_EQ(out.targets, (std::vector<std::string>{"/a", "/b"}));
+    EXPECT_EQ(out.keep_alive, (std::vector<bool>{true, true}));
+  }
+  // HTTP/1.0 with an offer and keep-alive: still the usual HTTP/1.0 rule.
+  const Outcome old = run("GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n");
+  EXPECT_EQ(old.keep_alive, std::vector<bool>{false});
+}
+
 }  // namespace
 }  // namespace cork

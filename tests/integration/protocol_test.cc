@@ -14,6 +14,11 @@ namespace {
 constexpr const char* kA = "file a\n";
 constexpr const char* kB = "file b\n";
 
+// What `curl --http2 http://...` adds to a cleartext request: an offer to switch to h2c.
+constexpr const char* kH2cOffer =
+    "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+    "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n";
+
 class ProtocolTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -65,6 +70,50 @@ TEST_F(ProtocolTest, ValidHostFormsAreServed) {
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.body, kA);
   }
+}
+
+// RFC 9110 7.8: the h2c offer is ignored; pipelined requests that carry it are all answered on
+// the one connection, which stays open.
+TEST_F(ProtocolTest, PipelinedRequestsWithAnH2cOfferAreAllAnsweredOnOneConnection) {
+  RawClient client;
+  ASSERT_TRUE(client.connect(port()));
+  const std::string offer = kH2cOffer;
+  ASSERT_TRUE(client.send_all("GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n" + offer + "\r\n" +
+                              "GET /b.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n" + offer + "\r\n"));
+  HttpResponse first, second;
+  ASSERT_TRUE(client.read_response(first));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, kA);
+  EXPECT_FALSE(first.header("Connection").has_value()) << *first.header("Connection");
+  EXPECT_FALSE(first.header("Upgrade").has_value());
+  ASSERT_TRUE(client.read_response(second)) << "the second request was not answered";
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.body, kB);
+  EXPECT_FALSE(second.header("Connection").has_value());
+  // Still open: a third request is answered too.
+  ASSERT_TRUE(client.send_all(get_request("/a.txt")));
+  HttpResponse third;
+  ASSERT_TRUE(client.read_response(third)) << "the connection closed after the offers";
+  EXPECT_EQ(third.status, 200);
+  EXPECT_EQ(third.body, kA);
+}
+
+// The same with the real client: curl --http2 on http:// offers h2c with every request, and
+// must be able to reuse its connection for the second URL.
+TEST_F(ProtocolTest, CurlHttp2OverCleartextReusesTheConnection) {
+  int exit_status = -1;
+  const auto out = run_command("curl --http2 -sS -v " + shell_quote(url("/a.txt")) + " " +
+                                   shell_quote(url("/b.txt")) + " 2>&1",
+                               exit_status);
+  ASSERT_TRUE(out.has_value());
+  ASSERT_EQ(exit_status, 0) << *out;
+  if (out->find("Upgrade: h2c") == std::string::npos) {
+    GTEST_SKIP() << "this curl does not offer h2c:\n" << *out;
+  }
+  EXPECT_NE(out->find("Re-using existing connection"), std::string::npos) << *out;
+  EXPECT_NE(out->find(kA), std::string::npos) << *out;
+  EXPECT_NE(out->find(kB), std::string::npos) << *out;
+  EXPECT_EQ(out->find("HTTP/2"), std::string::npos) << *out;
 }
 
 }  // namespace

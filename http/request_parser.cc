@@ -37,6 +37,7 @@ RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
     s.on_header_value = &RequestParser::on_header_value;
     s.on_header_value_complete = &RequestParser::on_header_value_complete;
     s.on_headers_complete = &RequestParser::on_headers_complete;
+    s.on_chunk_extension_value_complete = &RequestParser::on_chunk_extension_value_complete;
     s.on_message_complete = &RequestParser::on_message_complete;
     return s;
   }();
@@ -76,13 +77,8 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
     return {Event::kError, 0};
   }
   const bool head_was_complete = head_complete_;
-  const llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
-  std::size_t consumed = bytes.size();
-  if (err != HPE_OK) {
-    const char* pos = llhttp_get_error_pos(&parser_);
-    consumed = pos ? static_cast<std::size_t>(pos - bytes.data()) : 0;
-    if (consumed > bytes.size()) consumed = bytes.size();
-  }
+  std::size_t consumed = 0;
+  const llhttp_errno_t err = execute(bytes, consumed);
 
   // Remember the first bytes of the request line: they tell an unknown method (501) from junk.
   if (!head_was_complete && method_bytes_seen_ < sizeof(method_prefix_) - 1) {
@@ -115,6 +111,35 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
   }
   failed_ = true;
   return {Event::kError, consumed};
+}
+
+llhttp_errno_t RequestParser::execute(std::string_view bytes, std::size_t& consumed) {
+  consumed = bytes.size();
+  llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
+  std::size_t at = 0;  // where the last llhttp_execute started in `bytes`
+  while (err == HPE_PAUSED && chunk_extension_paused_) {
+    chunk_extension_paused_ = false;
+    at = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - bytes.data());
+    llhttp_resume(&parser_);
+    // RFC 9112 7.1.1: a chunk may carry any number of extensions. llhttp 8.1.0 consumes the
+    // ";" that ends an unquoted extension value and then expects the end of the chunk-size
+    // line, so "5;a=1;b=2" is refused (and "5;a=1;" accepted). That ";" is the byte just
+    // before where it paused (after a value that ends at CRLF or a closing quote, the byte
+    // before is the value's or the quote); feeding it again puts llhttp where it is after
+    // "5;a;": at the next extension, which it checks as it checks the first one.
+    if (at > 0 && bytes[at - 1] == ';' && llhttp_execute(&parser_, ";", 1) != HPE_OK) {
+      fail(400, "malformed chunk extension");
+      consumed = at;
+      return HPE_USER;
+    }
+    err = llhttp_execute(&parser_, bytes.data() + at, bytes.size() - at);
+  }
+  if (err != HPE_OK) {
+    const char* pos = llhttp_get_error_pos(&parser_);
+    consumed = pos ? static_cast<std::size_t>(pos - bytes.data()) : at;
+    if (consumed > bytes.size()) consumed = bytes.size();
+  }
+  return err;
 }
 
 bool RequestParser::scan_head(std::string_view bytes) {
@@ -376,6 +401,12 @@ int RequestParser::check_head() {
     }
   }
   return 0;
+}
+
+int RequestParser::on_chunk_extension_value_complete(llhttp_t* p) {
+  // Pause so that execute() sees where llhttp is (see there).
+  self(p).chunk_extension_paused_ = true;
+  return HPE_PAUSED;
 }
 
 int RequestParser::on_message_complete(llhttp_t* p) {

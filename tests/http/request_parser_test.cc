@@ -508,5 +508,33 @@ TEST(RequestParserUpgrade, UpgradeOfferWithABodyIsIgnoredAtEverySplit) {
   EXPECT_EQ(old.keep_alive, std::vector<bool>{false});
 }
 
+// RFC 9112 7.1.1: unknown chunk extensions are ignored, however many there are. llhttp 8.1.0
+// swallows the ";" after an unquoted value and then refuses the next extension
+// (HPE_INVALID_CHUNK_SIZE); the parser gives it back.
+TEST(RequestParserChunks, SeveralChunkExtensionsAreIgnoredAtEverySplit) {
+  for (const std::string size_line : {"5;a=1;b=2", "5;a=1;b", "5;a=1;b=2;c=3", "5;a=\"x\";b=2;c",
+                                      "5;a;b=2;c=3", "5;a=;b", "5;a=1;b=\"q;r\"", "5;a=1"}) {
+    SCOPED_TRACE(size_line);
+    const std::string input = "GET /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                              size_line + "\r\nhello\r\n3;x=1;y=2\r\nabc\r\n0;z=1;w=2\r\n\r\n" +
+                              "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    const Outcome out = run_at_every_split(input);
+    EXPECT_EQ(out.error, 0);
+    EXPECT_EQ(out.messages, 2);
+    EXPECT_EQ(out.targets, (std::vector<std::string>{"/a", "/b"}));
+  }
+}
+
+// What llhttp refuses in chunk extensions stays refused.
+TEST(RequestParserChunks, MalformedChunkExtensionsStay400AtEverySplit) {
+  for (const std::string size_line : {"5;a=1; b=2", "5; a", "5;a=1;b=\x01", "5;a=\"x\"y", "5;",
+                                      "5;a=1;", "5;a=1;b;", "5;a=1;b=2 ", "5;a=1;b=2\r\r"}) {
+    SCOPED_TRACE(printable_for_trace(size_line));
+    const std::string input = "GET /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                              size_line + "\r\nhello\r\n0\r\n\r\n";
+    EXPECT_EQ(run_at_every_split(input).error, 400);
+  }
+}
+
 }  // namespace
 }  // namespace cork

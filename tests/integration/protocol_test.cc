@@ -1,5 +1,6 @@
 // Integration tests: protocol details of RFC 9110 / 9112 on the wire, through the real binary:
 // HTTP/1.x versions above 1.1, Host syntax, and Upgrade offers that cork ignores.
+#include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -114,6 +115,40 @@ TEST_F(ProtocolTest, CurlHttp2OverCleartextReusesTheConnection) {
   EXPECT_NE(out->find(kA), std::string::npos) << *out;
   EXPECT_NE(out->find(kB), std::string::npos) << *out;
   EXPECT_EQ(out->find("HTTP/2"), std::string::npos) << *out;
+}
+
+// RFC 9112 7.1.1: unknown chunk extensions are ignored, several on one chunk included (llhttp
+// 8.1.0 alone refuses "5;a=1;b=2"). The body is read to its end: the pipelined request after it
+// is answered on the same connection.
+TEST_F(ProtocolTest, ChunkWithSeveralExtensionsIsReadAndTheNextRequestAnswered) {
+  RawClient client;
+  ASSERT_TRUE(client.connect(port()));
+  ASSERT_TRUE(
+      client.send_all("GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "5;a=1;b=2\r\nhello\r\n3;x=\"q\";y=z;w\r\nabc\r\n0;last=1;more=2\r\n\r\n" +
+                      get_request("/b.txt")));
+  HttpResponse first, second;
+  ASSERT_TRUE(client.read_response(first));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, kA);
+  ASSERT_TRUE(client.read_response(second)) << "the request after the chunked body was lost";
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.body, kB);
+}
+
+// What llhttp checks in extensions is still checked: whitespace after ";" is a framing error,
+// so the connection closes and the request after the body is never answered (a guard: this
+// passed before the fix too).
+TEST_F(ProtocolTest, MalformedChunkExtensionClosesWithoutAnsweringWhatFollows) {
+  RawClient client;
+  ASSERT_TRUE(client.connect(port()));
+  ASSERT_TRUE(
+      client.send_all("GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "5;a=1; b=2\r\nhello\r\n0\r\n\r\n" +
+                      get_request("/b.txt")));
+  Drained rest = client.read_until_close(std::chrono::seconds(3));
+  EXPECT_TRUE(rest.closed());
+  EXPECT_EQ(rest.data.find(kB), std::string::npos) << rest.data;
 }
 
 }  // namespace

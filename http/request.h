@@ -24,7 +24,7 @@ class RequestHead {
   std::string method_name;
   std::string target;  // the request-target exactly as received
   int version_major = 1;
-  int version_minor = 1;
+  int version_minor = 1;   // 0 or 1: HTTP/1.2 and above are processed as 1.1 (RFC 9110 2.5)
   bool keep_alive = true;  // per RFC 9112 9.3 (HTTP/1.1 default, HTTP/1.0 opt-in)
 
   void clear();

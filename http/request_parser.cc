@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "http/ascii.h"
+#include "http/host_field.h"
 
 namespace cork {
 
@@ -36,10 +37,16 @@ RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
     s.on_header_value = &RequestParser::on_header_value;
     s.on_header_value_complete = &RequestParser::on_header_value_complete;
     s.on_headers_complete = &RequestParser::on_headers_complete;
+    s.on_chunk_extension_value_complete = &RequestParser::on_chunk_extension_value_complete;
     s.on_message_complete = &RequestParser::on_message_complete;
     return s;
   }();
   llhttp_init(&parser_, HTTP_REQUEST, &kSettings);
+  // RFC 9110 2.5: a request with a higher HTTP/1 minor version than cork's (HTTP/1.2) is
+  // processed as HTTP/1.1. llhttp 8.1 refuses any version but 0.9, 1.0, 1.1 and 2.0 unless
+  // LENIENT_VERSION is set (8.1 has no setter for it; the flag only skips that list, one digit
+  // "." one digit is still required): on_version_complete decides instead.
+  parser_.lenient_flags |= LENIENT_VERSION;
   parser_.data = this;
 }
 
@@ -70,13 +77,8 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
     return {Event::kError, 0};
   }
   const bool head_was_complete = head_complete_;
-  const llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
-  std::size_t consumed = bytes.size();
-  if (err != HPE_OK) {
-    const char* pos = llhttp_get_error_pos(&parser_);
-    consumed = pos ? static_cast<std::size_t>(pos - bytes.data()) : 0;
-    if (consumed > bytes.size()) consumed = bytes.size();
-  }
+  std::size_t consumed = 0;
+  const llhttp_errno_t err = execute(bytes, consumed);
 
   // Remember the first bytes of the request line: they tell an unknown method (501) from junk.
   if (!head_was_complete && method_bytes_seen_ < sizeof(method_prefix_) - 1) {
@@ -109,6 +111,35 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
   }
   failed_ = true;
   return {Event::kError, consumed};
+}
+
+llhttp_errno_t RequestParser::execute(std::string_view bytes, std::size_t& consumed) {
+  consumed = bytes.size();
+  llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
+  std::size_t at = 0;  // where the last llhttp_execute started in `bytes`
+  while (err == HPE_PAUSED && chunk_extension_paused_) {
+    chunk_extension_paused_ = false;
+    at = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - bytes.data());
+    llhttp_resume(&parser_);
+    // RFC 9112 7.1.1: a chunk may carry any number of extensions. llhttp 8.1.0 consumes the
+    // ";" that ends an unquoted extension value and then expects the end of the chunk-size
+    // line, so "5;a=1;b=2" is refused (and "5;a=1;" accepted). That ";" is the byte just
+    // before where it paused (after a value that ends at CRLF or a closing quote, the byte
+    // before is the value's or the quote); feeding it again puts llhttp where it is after
+    // "5;a;": at the next extension, which it checks as it checks the first one.
+    if (at > 0 && bytes[at - 1] == ';' && llhttp_execute(&parser_, ";", 1) != HPE_OK) {
+      fail(400, "malformed chunk extension");
+      consumed = at;
+      return HPE_USER;
+    }
+    err = llhttp_execute(&parser_, bytes.data() + at, bytes.size() - at);
+  }
+  if (err != HPE_OK) {
+    const char* pos = llhttp_get_error_pos(&parser_);
+    consumed = pos ? static_cast<std::size_t>(pos - bytes.data()) : at;
+    if (consumed > bytes.size()) consumed = bytes.size();
+  }
+  return err;
 }
 
 bool RequestParser::scan_head(std::string_view bytes) {
@@ -210,7 +241,8 @@ void RequestParser::map_llhttp_error(llhttp_errno_t err) {
     }
     case HPE_INVALID_VERSION:
       // llhttp says "Invalid HTTP version" for a well-formed digit.digit it does not know
-      // (HTTP/1.2, HTTP/3.0): that is 505 (RFC 9110 15.6.6); other version errors are syntax.
+      // (HTTP/3.0; with LENIENT_VERSION on_version_complete decides first): that is 505 (RFC
+      // 9110 15.6.6); other version errors are syntax.
       if (std::string_view(llhttp_get_error_reason(&parser_)) == "Invalid HTTP version") {
         error_status_ = 505;
         error_reason_ = "HTTP version not supported";
@@ -252,9 +284,10 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t length) {
 }
 
 int RequestParser::on_version_complete(llhttp_t* p) {
-  // RFC 9110 6.2 and the issue: cork speaks HTTP/1.0 and HTTP/1.1 only. llhttp 8.1 accepts any
-  // digit pair (HTTP/2.0, HTTP/1.2), so the version is checked here.
-  if (p->http_major != 1 || p->http_minor > 1) {
+  // cork speaks HTTP/1.0 and HTTP/1.1: any other major version is 505 (RFC 9110 15.6.6); a
+  // higher minor version of HTTP/1 is processed as HTTP/1.1 (RFC 9110 2.5), and the response
+  // says HTTP/1.1 as every response does.
+  if (p->http_major != 1) {
     return self(p).fail(505, "HTTP version not supported");
   }
   self(p).version_seen_ = true;
@@ -284,12 +317,25 @@ int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t leng
 }
 
 int RequestParser::on_header_value_complete(llhttp_t* p) {
-  self(p).in_field_value_ = true;
+  RequestParser& s = self(p);
+  // RFC 9112 5: field-name = token, so never empty. llhttp 8.1 takes ": value" as a field with
+  // an empty name (on_header_field with no bytes, or none at all).
+  if (s.in_field_value_ || s.head_.field_name(s.head_.field_count() - 1).empty()) {
+    return s.fail(400, "empty field name");
+  }
+  s.in_field_value_ = true;
   return 0;
 }
 
 int RequestParser::on_headers_complete(llhttp_t* p) {
   RequestParser& s = self(p);
+  // RFC 9110 7.8: a server may ignore Upgrade, and cork does (it speaks nothing else): with
+  // "Connection: upgrade" and Upgrade, llhttp 8.1 would stop after this request
+  // (HPE_PAUSED_UPGRADE) and take what follows for another protocol. Cleared here, before
+  // llhttp reads it after this callback, the request is an ordinary one: its body is read, it
+  // may be kept alive, and the next bytes are the next request. CONNECT stays an upgrade: cork
+  // refuses it (405) and closes.
+  if (p->method != HTTP_CONNECT) p->upgrade = 0;
   if (s.check_head() != 0) return -1;
   s.head_complete_ = true;
   s.has_body_ =
@@ -305,7 +351,9 @@ int RequestParser::check_head() {
     return -1;
   }
   h.version_major = parser_.http_major;
-  h.version_minor = parser_.http_minor;
+  // RFC 9110 2.5: HTTP/1.2 and above are processed as HTTP/1.1, so the head says 1.1 and
+  // nothing after the parser meets another minor version.
+  h.version_minor = std::min<int>(parser_.http_minor, 1);
   const auto method = static_cast<llhttp_method_t>(parser_.method);
   h.method_name = llhttp_method_name(method);
   h.method = method == HTTP_GET    ? Method::kGet
@@ -318,6 +366,11 @@ int RequestParser::check_head() {
   const std::size_t hosts = h.count("host");
   if (hosts > 1 || (hosts == 0 && h.version_minor == 1)) {
     fail(400, hosts > 1 ? "duplicate Host" : "missing Host");
+    return -1;
+  }
+  // RFC 9112 3.2: and to any request whose Host is not a valid uri-host [ ":" port ].
+  if (hosts == 1 && !is_valid_host_field(*h.header("host"))) {
+    fail(400, "invalid Host");
     return -1;
   }
   // RFC 9112 6.1: Transfer-Encoding. cork understands only "chunked", once, as the final coding.
@@ -348,6 +401,12 @@ int RequestParser::check_head() {
     }
   }
   return 0;
+}
+
+int RequestParser::on_chunk_extension_value_complete(llhttp_t* p) {
+  // Pause so that execute() sees where llhttp is (see there).
+  self(p).chunk_extension_paused_ = true;
+  return HPE_PAUSED;
 }
 
 int RequestParser::on_message_complete(llhttp_t* p) {

@@ -1,6 +1,8 @@
 // An incremental HTTP/1.1 request parser: llhttp is the state machine; this wrapper adds the
 // limits (request line, head size, field count) and the strictness llhttp 8.1 lacks (obs-fold,
-// whitespace before the colon, versions other than 1.0/1.1, Host rules, Transfer-Encoding).
+// whitespace before the colon, empty field names, major versions other than 1, Host rules,
+// Transfer-Encoding), and works around what it refuses wrongly (HTTP/1.2, several chunk
+// extensions) or stops at (an Upgrade offer cork ignores).
 // Pure: it sees bytes, never a socket. Bytes may arrive one at a time or many requests at once.
 #pragma once
 
@@ -73,9 +75,13 @@ class RequestParser {
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length);
   static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
+  static int on_chunk_extension_value_complete(llhttp_t* p);
   static int on_message_complete(llhttp_t* p);
 
   int fail(int status, std::string_view reason);
+  // llhttp_execute over `bytes`, past cork's own pauses inside a chunk-size line; `consumed`
+  // is set where llhttp stopped when it returns an error or a pause for the caller.
+  llhttp_errno_t execute(std::string_view bytes, std::size_t& consumed);
   int check_head();
   void map_llhttp_error(llhttp_errno_t err);
   Result classify_method(std::string_view rest, std::size_t consumed_before);
@@ -111,6 +117,7 @@ class RequestParser {
   bool head_complete_ = false;
   bool message_complete_ = false;
   bool paused_ = false;
+  bool chunk_extension_paused_ = false;  // the pause is on_chunk_extension_value_complete's
   bool failed_ = false;
   int error_status_ = 0;
   std::string_view error_reason_;

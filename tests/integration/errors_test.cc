@@ -114,7 +114,7 @@ TEST_F(ErrorsTest, UnknownMethodIs501AndCloses) {
 }
 
 TEST_F(ErrorsTest, UnsupportedVersionIs505AndCloses) {
-  for (const char* version : {"HTTP/2.0", "HTTP/3.0"}) {
+  for (const char* version : {"HTTP/0.9", "HTTP/2.0", "HTTP/3.0"}) {
     SCOPED_TRACE(version);
     expect_error(port(), std::string("GET /a.txt ") + version + "\r\nHost: 127.0.0.1\r\n\r\n", 505,
                  After::kCloses);
@@ -205,6 +205,17 @@ const BadRequest kBadRequests[] = {
     {"BareCrInFieldValue", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX: a\rb\r\n\r\n"},
     {"BareCrAsLineEnd", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\rX: b\r\n\r\n"},
     {"NulInFieldValue", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX: a\0b\r\n\r\n"sv},
+    // RFC 9112 5: a field line needs a name.
+    {"EmptyFieldName", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n: value\r\n\r\n"},
+    {"EmptyFieldNameFirst", "GET /a.txt HTTP/1.1\r\n: value\r\nHost: 127.0.0.1\r\n\r\n"},
+    // RFC 9112 3.2: a Host value that is not uri-host [ ":" port ].
+    {"HostWithSpace", "GET /a.txt HTTP/1.1\r\nHost: a b\r\n\r\n"},
+    {"HostWithSlash", "GET /a.txt HTTP/1.1\r\nHost: example/x\r\n\r\n"},
+    {"HostWithUserinfo", "GET /a.txt HTTP/1.1\r\nHost: user@host\r\n\r\n"},
+    {"HostWithNonNumericPort", "GET /a.txt HTTP/1.1\r\nHost: host:8x\r\n\r\n"},
+    {"HostWithAngleBrackets", "GET /a.txt HTTP/1.1\r\nHost: ho<st>\r\n\r\n"},
+    {"HostUnclosedIpLiteral", "GET /a.txt HTTP/1.1\r\nHost: [::1\r\n\r\n"},
+    {"HostInvalidOnHttp10", "GET /a.txt HTTP/1.0\r\nHost: a b\r\n\r\n"},
     {"NulInFieldName", "GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX\0Y: b\r\n\r\n"sv},
     {"TwoSpacesBeforeTarget", "GET  /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
     {"TwoSpacesBeforeVersion", "GET /a.txt  HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},

@@ -40,6 +40,7 @@ void append_response_head(fmt::memory_buffer& out, const ResponseHead& head) {
   }
   if (!head.location.empty()) fmt::format_to(it, "Location: {}\r\n", head.location);
   if (!head.allow.empty()) fmt::format_to(it, "Allow: {}\r\n", head.allow);
+  if (!head.retry_after.empty()) fmt::format_to(it, "Retry-After: {}\r\n", head.retry_after);
   if (!head.connection.empty()) fmt::format_to(it, "Connection: {}\r\n", head.connection);
   out.append(std::string_view("\r\n"));
 }

@@ -27,15 +27,16 @@ struct ResponseHead {
   // When not empty, written instead of the representation fields above (Content-Type through
   // Cache-Control): what append_representation_fields() produced once for a cached file.
   std::string_view preformatted_fields;
-  std::string_view location;  // omitted when empty (301)
-  std::string_view allow;     // omitted when empty (405)
+  std::string_view location;     // omitted when empty (301)
+  std::string_view allow;        // omitted when empty (405)
+  std::string_view retry_after;  // omitted when empty (503: seconds, RFC 9110 10.2.3)
   // "close", "keep-alive" or empty (nothing sent: HTTP/1.1 keep-alive is the default).
   std::string_view connection;
 };
 
 // Appends "HTTP/1.1 <status> <reason>\r\n" then, in this order, Server: cork, Date,
 // Content-Type, Content-Length, Content-Range, Content-Encoding, Last-Modified, ETag,
-// Accept-Ranges, Vary, Cache-Control, Location, Allow, Connection, then "\r\n".
+// Accept-Ranges, Vary, Cache-Control, Location, Allow, Retry-After, Connection, then "\r\n".
 void append_response_head(fmt::memory_buffer& out, const ResponseHead& head);
 
 // Only the representation fields of `head`, Content-Type through Cache-Control, in the order

@@ -275,6 +275,8 @@ ResponsePlan RequestHandler::Planner::error(int status, bool close, std::string_
   response.content_length = page.size();
   response.content_range = content_range;
   if (status == 405) response.allow = "GET, HEAD";
+  // RFC 9110 10.2.3 / 15.6.4: an overloaded server says when to come back.
+  if (status == 503) response.retry_after = "1";
   // A HEAD request gets the head only; a request that failed to parse has no method to trust.
   if (request_.method != Method::kHead || body_for_head) plan_.borrowed_body = page;
   return finish(response);

@@ -42,6 +42,7 @@ TEST(ResponseHead, EveryFieldInOrder) {
   head.cache_control = "max-age=60";
   head.location = "/x/";
   head.allow = "GET, HEAD";
+  head.retry_after = "1";
   head.connection = "close";
   EXPECT_EQ(format(head),
             "HTTP/1.1 206 Partial Content\r\nServer: cork\r\n"
@@ -50,7 +51,7 @@ TEST(ResponseHead, EveryFieldInOrder) {
             "Content-Range: bytes 0-99/1000\r\nContent-Encoding: gzip\r\n"
             "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\nETag: \"2ebc4ba1-3e8\"\r\n"
             "Accept-Ranges: bytes\r\nVary: Accept-Encoding\r\nCache-Control: max-age=60\r\n"
-            "Location: /x/\r\nAllow: GET, HEAD\r\nConnection: close\r\n\r\n");
+            "Location: /x/\r\nAllow: GET, HEAD\r\nRetry-After: 1\r\nConnection: close\r\n\r\n");
 }
 
 TEST(ResponseHead, NotModifiedOmitsContentLength) {

@@ -169,6 +169,7 @@ TEST(OverloadTest, ConnectionBeyondMaxConnectionsGets503ThenClose) {
     ASSERT_TRUE(refused.read_response(response, Method::kGet, 3s));
     EXPECT_EQ(response.status, 503);
     EXPECT_EQ(response.header("Connection"), "close");
+    EXPECT_EQ(response.header("Retry-After"), "1");
     EXPECT_FALSE(response.body.empty());
     Drained rest = refused.read_until_close(3s);
     EXPECT_TRUE(rest.closed()) << "the refused connection was left open";

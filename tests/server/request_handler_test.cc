@@ -260,6 +260,7 @@ TEST_F(RequestHandlerTest, MalformedRequestAndOverloadClose) {
   EXPECT_EQ(busy.status, 503);
   EXPECT_TRUE(has_field(busy, "Connection: close"));
   EXPECT_TRUE(has_field(busy, "Date: " + date_));
+  EXPECT_TRUE(has_field(busy, "Retry-After: 1"));
   EXPECT_NE(busy.inline_body().find("503"), std::string::npos);
 }
 

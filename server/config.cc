@@ -84,6 +84,49 @@ bool set_duration(std::string_view value, std::int64_t lo_ms, std::int64_t hi_ms
   return true;
 }
 
+// A size as the file writes it: bytes ("65536"), or KiB, MiB, GiB with K, M, G ("64K", "64M").
+bool parse_size(std::string_view text, std::uint64_t hi, std::uint64_t& out) {
+  std::uint64_t scale = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'K':
+      case 'k':
+        scale = std::uint64_t{1} << 10;
+        break;
+      case 'M':
+      case 'm':
+        scale = std::uint64_t{1} << 20;
+        break;
+      case 'G':
+      case 'g':
+        scale = std::uint64_t{1} << 30;
+        break;
+      default:
+        break;
+    }
+    if (scale != 1) text.remove_suffix(1);
+  }
+  unsigned long long v = 0;
+  if (!parse_number(text, 0, hi / scale, v)) return false;  // bound first: no overflow
+  out = static_cast<std::uint64_t>(v) * scale;
+  return true;
+}
+
+template <class T>
+bool set_size(std::string_view value, std::uint64_t hi, T& field, std::string& error,
+              std::string_view key) {
+  std::uint64_t v = 0;
+  if (!parse_size(value, hi, v)) {
+    error = fmt::format(
+        "{} must be a size in bytes (65536) or with K, M or G (64K, 64M) up to {}, "
+        "not '{}'",
+        key, hi, value);
+    return false;
+  }
+  field = static_cast<T>(v);
+  return true;
+}
+
 bool set_switch(std::string_view value, bool& field, std::string& error, std::string_view key) {
   if (value == "on") {
     field = true;
@@ -201,6 +244,12 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
       }
       c.cache_control = value;
       return true;
+    }
+    if (key == "file_cache_entries") {
+      return set_number(value, 0, 1'000'000, c.file_cache_entries, error, key);
+    }
+    if (key == "file_cache_memory") {
+      return set_size(value, std::uint64_t{64} << 30, c.file_cache_memory, error, key);
     }
     if (key == "precompressed") return set_switch(value, c.precompressed, error, key);
     if (key == "autoindex") return set_switch(value, c.autoindex, error, key);

@@ -39,8 +39,13 @@ struct Config {
   SymlinkPolicy follow_symlinks = SymlinkPolicy::kInside;
   std::size_t max_ranges = 64;  // more ranges in one Range field -> the whole file (200)
   std::string cache_control;    // sent verbatim on 200, 206 and 304 when not empty
-  bool precompressed = true;    // serve file.br / file.gz beside file when the client accepts it
-  bool autoindex = false;       // list directories that have no index file
+  // The open-file cache: files at most (0 = no cache), and the bytes of small files it keeps in
+  // memory at most. Its descriptors are bounded by the descriptor budget too
+  // (server/descriptor_budget.h).
+  std::size_t file_cache_entries = 4096;
+  std::size_t file_cache_memory = std::size_t{64} << 20;
+  bool precompressed = true;  // serve file.br / file.gz beside file when the client accepts it
+  bool autoindex = false;     // list directories that have no index file
   // off: open files by the O_NOFOLLOW walk even where openat2 works (the fallback, testable).
   // Read at start-up only, like the listener's keys.
   bool openat2 = true;

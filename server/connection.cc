@@ -51,7 +51,7 @@ Connection::~Connection() = default;
 
 void Connection::refresh_settings() {
   // Between requests only: one request is served under one set of settings.
-  if (context_.generation() == settings_generation_) return;
+  if (settings_ && context_.generation() == settings_generation_) return;
   settings_generation_ = context_.generation();
   settings_ = context_.settings();
   parser_.set_limits(settings_->limits);
@@ -159,6 +159,10 @@ Connection::Next Connection::wait_for_input(std::int64_t now_ms) {
     if (input_.empty()) std::string().swap(input_);
     if (!sender_.active()) sender_.release_memory();
     if (parser_.idle()) parser_.release_memory();
+    // Nor a Settings snapshot: after a reload the replaced one (its root, file cache and
+    // inotify instance) must not live on in idle connections. The next request takes the
+    // current one (refresh_settings()).
+    settings_.reset();
   }
   deadline_ms.store(deadline, std::memory_order_relaxed);
   return Next::kRead;

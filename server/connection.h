@@ -87,7 +87,8 @@ class Connection {
   sockaddr_storage peer_{};
 
   // --- Owner only.
-  std::shared_ptr<const Settings> settings_;  // the snapshot this connection serves with
+  // The snapshot the current request is served with; null while idle between requests.
+  std::shared_ptr<const Settings> settings_;
   std::uint64_t settings_generation_ = 0;
   std::int64_t now_ms_ = 0;        // monotonic time of the current request
   std::uint64_t send_budget_ = 0;  // file bytes this serve() call may still send

@@ -25,30 +25,9 @@ bool same_file(const struct stat& a, const struct stat& b) {
          a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
 }
 
-// Reads a small file whole (pread: the shared descriptor's position is never used).
-void load_small(FileRepresentation& rep) {
-  const auto size = static_cast<std::size_t>(rep.info.st_size);
-  if (size > FileCache::kSmallFileLimit) return;
-  rep.body.resize(size);
-  std::size_t done = 0;
-  while (done < size) {
-    const IoResult r =
-        pread_some(rep.file.get(), rep.body.data() + done, size - done, static_cast<off_t>(done));
-    if (r.ok()) {
-      done += r.bytes;
-      continue;
-    }
-    // Shrunk meanwhile or unreadable: serve it with sendfile, which notices truncation.
-    rep.body.clear();
-    return;
-  }
-  rep.in_memory = true;
-}
-
-void finish(FileRepresentation& rep, std::string_view variant) {
+void set_etag(FileRepresentation& rep, std::string_view variant) {
   rep.etag = make_etag(rep.info.st_mtim.tv_sec, rep.info.st_mtim.tv_nsec,
                        static_cast<std::uint64_t>(rep.info.st_size), variant);
-  load_small(rep);
 }
 
 void format_fields(FileRepresentation& rep, const CachedFile& entry, std::string_view encoding,
@@ -71,14 +50,40 @@ void format_fields(FileRepresentation& rep, const CachedFile& entry, std::string
 }  // namespace
 
 FileCache::FileCache(int root_fd, SymlinkPolicy symlinks, bool precompressed,
-                     std::string cache_control, std::size_t max_entries)
+                     std::string cache_control, FileCacheLimits limits)
     : root_fd_(root_fd),
       symlinks_(symlinks),
       precompressed_(precompressed),
       cache_control_(std::move(cache_control)),
-      max_per_shard_(max_entries / kShards + 1),
+      max_entries_(limits.entries),
+      descriptors_(limits.descriptors ? std::move(limits.descriptors)
+                                      : std::make_shared<Allowance>(SIZE_MAX)),
+      memory_(std::make_shared<Allowance>(limits.memory)),
       // Without inotify (limits reached) every entry is checked with fstatat() instead.
       inotify_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
+
+void FileCache::load_small(FileRepresentation& rep, CacheCharge& charge) const {
+  // Reads a small file whole (pread: the shared descriptor's position is never used), while
+  // the memory limit allows; otherwise it goes out with sendfile like a large one.
+  const auto size = static_cast<std::size_t>(rep.info.st_size);
+  if (size > kSmallFileLimit || memory_->would_exceed(size)) return;
+  rep.body.resize(size);
+  std::size_t done = 0;
+  while (done < size) {
+    const IoResult r =
+        pread_some(rep.file.get(), rep.body.data() + done, size - done, static_cast<off_t>(done));
+    if (r.ok()) {
+      done += r.bytes;
+      continue;
+    }
+    // Shrunk meanwhile or unreadable: serve it with sendfile, which notices truncation.
+    std::string().swap(rep.body);
+    return;
+  }
+  rep.in_memory = true;
+  memory_->take(size);
+  charge.bytes += size;
+}
 
 bool FileCache::watch_directories(std::string_view path) const {
   if (!inotify_) return false;
@@ -110,26 +115,40 @@ void FileCache::handle_notifications() {
   if (changed) epoch_.fetch_add(1, std::memory_order_acq_rel);
 }
 
-std::shared_ptr<const CachedFile> FileCache::build(FileLookup& found, std::int64_t now_ms,
-                                                   std::uint64_t epoch) const {
+std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now_ms,
+                                             std::uint64_t epoch) const {
   auto entry = std::make_shared<CachedFile>();
+  CacheCharge& charge = entry->charge;
+  charge.descriptors = descriptors_;
+  charge.memory = memory_;
+  // Counted as soon as they are open, so that a concurrent make_room() sees them.
+  auto count_descriptor = [&] {
+    descriptors_->take(1);
+    ++charge.fds;
+  };
   entry->path = found.path;
   entry->content_type = mime_type_for(found.path);
   entry->identity.file = std::move(found.file);
   entry->identity.info = found.info;
-  finish(entry->identity, {});
+  count_descriptor();
+  set_etag(entry->identity, {});
+  load_small(entry->identity, charge);
   if (precompressed_) {
     Variant v;
     if (open_variant(root_fd_, found.path, ".br", found.info, symlinks_, v)) {
       entry->br.file = std::move(v.file);
       entry->br.info = v.info;
-      finish(entry->br, "br");
+      count_descriptor();
+      set_etag(entry->br, "br");
+      load_small(entry->br, charge);
     }
     Variant g;
     if (open_variant(root_fd_, found.path, ".gz", found.info, symlinks_, g)) {
       entry->gz.file = std::move(g.file);
       entry->gz.info = g.info;
-      finish(entry->gz, "gz");
+      count_descriptor();
+      set_etag(entry->gz, "gz");
+      load_small(entry->gz, charge);
     }
   }
   format_fields(entry->identity, *entry, {}, cache_control_);
@@ -159,7 +178,8 @@ bool FileCache::still_current(const CachedFile& entry, std::int64_t now_ms) cons
 
 FileCache::Result FileCache::lookup(const Target& target, std::string_view index,
                                     std::int64_t now_ms) {
-  Shard& shard = shards_[std::hash<std::string>{}(target.path) % kShards];
+  const std::size_t home = std::hash<std::string>{}(target.path) % kShards;
+  Shard& shard = shards_[home];
   std::shared_ptr<const CachedFile> cached;
   {
     std::lock_guard lock(shard.mutex);
@@ -174,21 +194,63 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
   }
   const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
   result.miss = lookup_file(root_fd_, target, index, symlinks_);
+  if (result.miss.error == EMFILE || result.miss.error == ENFILE) {
+    // Out of descriptors (connections beyond the budget's reckoning, or another process when
+    // ENFILE): the cache gives back what it holds rather than the request failing.
+    result.descriptors_short = true;
+    result.shed = shed();
+    result.miss = lookup_file(root_fd_, target, index, symlinks_);
+  }
   if (result.miss.status != 200) {
     if (cached) {
       std::lock_guard lock(shard.mutex);
-      shard.entries.erase(target.path);
+      if (shard.entries.erase(target.path) != 0) entries_.fetch_sub(1, std::memory_order_relaxed);
     }
     return result;
   }
-  result.file = build(result.miss, now_ms, epoch);
+  std::shared_ptr<CachedFile> built = build(result.miss, now_ms, epoch);
+  result.file = built;
+  // Without room (every descriptor of the share is held by files being sent) the file serves
+  // this request only and is closed when its response ends.
+  if (!make_room(home)) return result;
   std::lock_guard lock(shard.mutex);
-  if (shard.entries.size() >= max_per_shard_ && !shard.entries.count(target.path)) {
-    // Full: drop an arbitrary entry (connections sending it keep their reference).
-    shard.entries.erase(shard.entries.begin());
-  }
-  shard.entries[target.path] = result.file;
+  auto [it, inserted] = shard.entries.insert_or_assign(target.path, std::move(built));
+  if (inserted) entries_.fetch_add(1, std::memory_order_relaxed);
   return result;
+}
+
+bool FileCache::make_room(std::size_t home) {
+  // Entries already in the map count against max_entries_; the new one's descriptors are
+  // already counted in the allowance.
+  auto over = [this] {
+    return entries_.load(std::memory_order_relaxed) >= max_entries_ || descriptors_->over();
+  };
+  if (max_entries_ == 0) return false;
+  for (std::size_t i = 0; i < kShards && over(); ++i) {
+    Shard& shard = shards_[(home + i) % kShards];
+    std::lock_guard lock(shard.mutex);
+    // An arbitrary entry (connections sending it keep their reference).
+    while (over() && !shard.entries.empty()) {
+      shard.entries.erase(shard.entries.begin());
+      entries_.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  return !over();
+}
+
+std::size_t FileCache::shed() {
+  std::size_t dropped = 0;
+  for (Shard& shard : shards_) {
+    std::unordered_map<std::string, std::shared_ptr<const CachedFile>> gone;
+    {
+      std::lock_guard lock(shard.mutex);
+      gone.swap(shard.entries);
+    }
+    dropped += gone.size();
+    entries_.fetch_sub(gone.size(), std::memory_order_relaxed);
+    // `gone` closes its descriptors here, outside the lock.
+  }
+  return dropped;
 }
 
 std::size_t FileCache::size() const {

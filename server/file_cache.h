@@ -32,6 +32,7 @@
 #include <unordered_map>
 
 #include "http/target_path.h"
+#include "server/allowance.h"
 #include "server/config.h"
 #include "server/static_file.h"
 #include "server/unique_fd.h"
@@ -49,6 +50,24 @@ struct FileRepresentation {
   std::string fields_200;
 };
 
+// What one CachedFile holds against its cache's limits: its descriptors (counted in the budget's
+// file-cache share) and the bytes of its in-memory bodies. Given back when the last holder (the
+// cache, or a connection still sending it after an eviction) lets go. Neither copyable nor
+// movable.
+struct CacheCharge {
+  CacheCharge() = default;
+  CacheCharge(const CacheCharge&) = delete;
+  CacheCharge& operator=(const CacheCharge&) = delete;
+  ~CacheCharge() {
+    if (descriptors) descriptors->give_back(fds);
+    if (memory) memory->give_back(bytes);
+  }
+  std::shared_ptr<Allowance> descriptors;
+  std::size_t fds = 0;
+  std::shared_ptr<Allowance> memory;
+  std::size_t bytes = 0;
+};
+
 // Immutable once published by the cache.
 struct CachedFile {
   std::string path;  // relative to the root, after index resolution ("dir/index.html")
@@ -60,6 +79,16 @@ struct CachedFile {
   std::int64_t built_ms = 0;
   // The cache epoch the entry was built in; 0 when its directories are not all watched.
   std::uint64_t epoch = 0;
+  CacheCharge charge;
+};
+
+// How much one FileCache may keep. Copyable value.
+struct FileCacheLimits {
+  std::size_t entries = 4096;                  // files in the map at most; 0 = cache nothing
+  std::size_t memory = std::size_t{64} << 20;  // bytes of small-file bodies in memory at most
+  // Descriptors held by cached files at most, shared by every cache built under one descriptor
+  // budget (server/descriptor_budget.h); null = a share of its own with no limit but `entries`.
+  std::shared_ptr<Allowance> descriptors;
 };
 
 // Neither copyable nor movable (mutexes); owned by Settings, one per root.
@@ -72,7 +101,7 @@ class FileCache {
   static constexpr std::int64_t kRecheckMs = 1000;
 
   FileCache(int root_fd, SymlinkPolicy symlinks, bool precompressed, std::string cache_control,
-            std::size_t max_entries);
+            FileCacheLimits limits);
   FileCache(const FileCache&) = delete;
   FileCache& operator=(const FileCache&) = delete;
 
@@ -82,10 +111,19 @@ class FileCache {
     std::shared_ptr<const CachedFile> file;
     FileLookup miss;
     bool hit = false;  // served from the cache (for the metrics)
+    // Opening failed for want of descriptors (EMFILE, ENFILE): the cache was shed and the open
+    // tried once more; `shed` entries were dropped (for the metrics and the log).
+    bool descriptors_short = false;
+    std::size_t shed = 0;
   };
   Result lookup(const Target& target, std::string_view index, std::int64_t now_ms);
 
   std::size_t size() const;  // entries, for tests
+  // Drops every entry (connections sending one keep it until they finish); returns how many.
+  // For when descriptors run out. Safe to call from any thread.
+  std::size_t shed();
+  const Allowance& descriptors() const { return *descriptors_; }
+  const Allowance& memory() const { return *memory_; }
 
   // The inotify descriptor to wait on (readable when something changed), or -1 without one.
   int notification_fd() const { return inotify_.get(); }
@@ -100,8 +138,12 @@ class FileCache {
   };
   static constexpr std::size_t kShards = 16;
 
-  std::shared_ptr<const CachedFile> build(FileLookup& found, std::int64_t now_ms,
-                                          std::uint64_t epoch) const;
+  std::shared_ptr<CachedFile> build(FileLookup& found, std::int64_t now_ms,
+                                    std::uint64_t epoch) const;
+  void load_small(FileRepresentation& rep, CacheCharge& charge) const;
+  // Evicts entries, `home` shard first, until a new entry fits the limits. Called without any
+  // shard lock held; false when nothing is left to evict and the limits are still passed.
+  bool make_room(std::size_t home);
   bool still_current(const CachedFile& entry, std::int64_t now_ms) const;
   // Watches the root and every directory on the way to `path`; false if one cannot be watched.
   bool watch_directories(std::string_view path) const;
@@ -110,8 +152,11 @@ class FileCache {
   const SymlinkPolicy symlinks_;
   const bool precompressed_;
   const std::string cache_control_;
-  const std::size_t max_per_shard_;
+  const std::size_t max_entries_;
+  const std::shared_ptr<Allowance> descriptors_;
+  const std::shared_ptr<Allowance> memory_;
   std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> entries_{0};  // in the map, all shards
   UniqueFd inotify_;
   std::atomic<std::uint64_t> epoch_{1};
 };

@@ -1,7 +1,5 @@
 // cork's entry point: command line, configuration, then the server. Every failure before the
 // server runs is one line on stderr and a non-zero exit.
-#include <sys/resource.h>
-
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -9,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "server/config.h"
+#include "server/descriptor_budget.h"
 #include "server/log.h"
 #include "server/probe.h"
 #include "server/server.h"
@@ -50,16 +49,19 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
   }
-  if (cli.check) {
-    fmt::print("{}: configuration OK\n", cli.config_path.empty() ? "defaults" : cli.config_path);
-    return 0;
+  // Connections and cached files are descriptors: the soft limit is set to what the budget
+  // needs (up to the hard limit, as nginx's worker_rlimit_nofile would) before --check, so that
+  // --check reports the budget the server would run with.
+  DescriptorBudget budget;
+  if (!apply_descriptor_budget(descriptor_needs(config, worker_count(config)), budget, error)) {
+    fmt::print(stderr, "cork: {}\n", error);
+    return 1;
   }
-  // Connections are file descriptors: use the whole hard limit (as nginx's
-  // worker_rlimit_nofile would), so that max_connections is not capped by a low soft limit.
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+  if (cli.check) {
+    fmt::print("{}: configuration OK; {}\n", cli.config_path.empty() ? "defaults" : cli.config_path,
+               budget.describe());
+    if (budget.connections_lowered()) fmt::print("{}\n", lowered_connections_warning(budget));
+    return 0;
   }
   Logger log;
   if (!log.open(config, error)) {
@@ -72,5 +74,5 @@ int main(int argc, char** argv) {
     if (!cli.config_path.empty() && !load_config_file(cli.config_path, fresh, err)) return false;
     return apply_command_line(cli, fresh, err);
   };
-  return run_server(config, log, std::move(source));
+  return run_server(config, budget, log, std::move(source));
 }

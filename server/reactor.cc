@@ -34,10 +34,6 @@ constexpr std::int64_t kBusyRecheckMs = 1000;
 constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 constexpr std::uint32_t kWriteEvents = EPOLLOUT | EPOLLONESHOT;
 
-// Table size: fds are allocated lowest-first, so live connections plus the server's own files
-// stay below max_connections + this slack.
-constexpr std::size_t kFdSlack = 1024;
-
 }  // namespace
 
 Reactor::Reactor(ServerContext& context, UniqueFd listener, BlockingQueue<ConnHandle>& queue,
@@ -46,7 +42,7 @@ Reactor::Reactor(ServerContext& context, UniqueFd listener, BlockingQueue<ConnHa
       options_(std::move(options)),
       handler_(handler),
       listener_(std::move(listener)),
-      settings_(context.settings()),
+      shortest_timeout_ms_(context.settings()->shortest_timeout_ms()),
       settings_generation_(context.generation()),
       queue_(queue) {}
 
@@ -76,10 +72,14 @@ bool Reactor::init(std::string& error) {
       return false;
     }
   }
-  rlimit limit{};
-  std::size_t slots = options_.max_connections + kFdSlack;
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    slots = std::min<std::size_t>(slots, limit.rlim_cur);
+  std::size_t slots = options_.descriptor_limit;
+  if (slots == 0) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+      error = "RLIMIT_NOFILE: cannot size the connection table";
+      return false;
+    }
+    slots = limit.rlim_cur;
   }
   table_ = std::make_unique<ConnectionTable>(slots, context_.metrics, loop_);
   return true;
@@ -191,7 +191,7 @@ int Reactor::wait_timeout_ms(std::int64_t now_ms) const {
 void Reactor::refresh_settings() {
   if (context_.generation() == settings_generation_) return;
   settings_generation_ = context_.generation();
-  settings_ = context_.settings();
+  shortest_timeout_ms_ = context_.settings()->shortest_timeout_ms();
 }
 
 std::int64_t Reactor::next_check(std::int64_t deadline_ms, std::int64_t now_ms) const {
@@ -199,17 +199,28 @@ std::int64_t Reactor::next_check(std::int64_t deadline_ms, std::int64_t now_ms) 
   // than the header timeout); no deadline is ever set closer than the shortest timeout to the
   // time it is set, so looking at least that often closes every connection in time. After a
   // reload that shortens a timeout, entries made under the old settings fire late at most once.
-  return std::min(deadline_ms, now_ms + settings_->shortest_timeout_ms());
+  return std::min(deadline_ms, now_ms + shortest_timeout_ms_);
 }
 
 void Reactor::accept_all(std::int64_t now_ms) {
   loop_.assert_here();
   refresh_settings();
+  bool shed_tried = false;
   while (!stopping_) {
     sockaddr_storage peer{};
     const AcceptResult accepted = accept_connection(listener_.get(), peer);
     if (accepted.status == IoResult::Status::kWouldBlock) return;
     if (accepted.status != IoResult::Status::kOk) {
+      const bool short_of_descriptors = accepted.error == EMFILE || accepted.error == ENFILE;
+      if (short_of_descriptors && !shed_tried && options_.on_descriptors_short &&
+          options_.on_descriptors_short()) {
+        // Cached files gave their descriptors back: a connection below max_connections is
+        // never refused for them. Once per batch, so that a shortage nothing can relieve
+        // still pauses.
+        shed_tried = true;
+        context_.metrics.accept_errors.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
       pause_accepting(now_ms, accepted.error);
       return;
     }
@@ -219,6 +230,14 @@ void Reactor::accept_all(std::int64_t now_ms) {
       c = table_->open(socket, peer, context_, handler_, now_ms);
     }
     if (c == nullptr) {
+      // At max_connections (or, should the budget have been passed, an fd beyond the table).
+      if (now_ms - last_limit_log_ms_ >= 1000) {
+        last_limit_log_ms_ = now_ms;
+        context_.log.log(LogLevel::kWarn,
+                         "max_connections ({}) reached: answering 503 ({} refused so far)",
+                         options_.max_connections,
+                         context_.metrics.rejected_503.load(std::memory_order_relaxed) + 1);
+      }
       reject_with_503(socket.get());
       continue;
     }

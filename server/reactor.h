@@ -32,10 +32,17 @@ namespace cork {
 struct ReactorOptions {
   std::size_t threads = 1;
   std::size_t max_connections = 10000;
+  // The soft descriptor limit (the budget's, server/descriptor_budget.h): no descriptor number
+  // reaches it, so the connection table has this many slots. 0 = read RLIMIT_NOFILE.
+  std::size_t descriptor_limit = 0;
   std::int64_t shutdown_grace_ms = 10'000;
   // Run on the reactor thread when SIGHUP / SIGUSR1 arrive; empty = ignored.
   std::function<void()> on_reload;
   std::function<void()> on_reopen_logs;
+  // Run on the reactor thread when accept() fails for want of descriptors (EMFILE, ENFILE):
+  // gives back what can be given (the file cache); true when something was freed and accepting
+  // may go on at once. Empty = accepts pause.
+  std::function<bool()> on_descriptors_short;
 };
 
 // Neither copyable nor movable: worker threads hold `this`.
@@ -92,7 +99,9 @@ class Reactor {
   Epoll epoll_;
   UniqueFd signal_fd_;
   UniqueFd wake_fd_;  // eventfd: workers wake the reactor to close retired connections
-  std::shared_ptr<const Settings> settings_;  // the reactor's snapshot (timeouts)
+  // From the current Settings (refresh_settings()); the reactor holds no snapshot, so that a
+  // replaced one is never freed on this thread.
+  std::int64_t shortest_timeout_ms_ = 1;
   std::uint64_t settings_generation_ = 0;
   std::vector<Watch> watches_;  // slot i has epoll tag kFirstWatchTag + i; fd -1 = free
 
@@ -109,6 +118,7 @@ class Reactor {
   std::int64_t stop_deadline_ms_ = 0;
   std::int64_t accept_paused_until_ms_ = 0;
   std::int64_t last_accept_error_log_ms_ = 0;
+  std::int64_t last_limit_log_ms_ = -1000;
 };
 
 }  // namespace cork

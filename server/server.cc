@@ -17,6 +17,7 @@
 #include "server/reactor.h"
 #include "server/request_handler.h"
 #include "server/server_context.h"
+#include "server/settings_teardown.h"
 #include "server/static_file.h"
 
 namespace cork {
@@ -25,12 +26,6 @@ namespace {
 
 // Lines the access log may hold before workers start dropping them (a few MiB at most).
 constexpr std::size_t kAccessLogQueueLines = 16384;
-
-std::size_t worker_count(const Config& config) {
-  if (config.threads > 0) return config.threads;
-  const unsigned cpus = std::thread::hardware_concurrency();
-  return cpus > 0 ? cpus : 1;
-}
 
 // The status page's gauges: what the wiring here knows (the queue, the pool, the access log).
 // Neither copyable nor movable; safe from any thread.
@@ -63,17 +58,29 @@ class ServerGauges final : public GaugeSource {
 
 }  // namespace
 
+std::size_t worker_count(const Config& config) {
+  if (config.threads > 0) return config.threads;
+  const unsigned cpus = std::thread::hardware_concurrency();
+  return cpus > 0 ? cpus : 1;
+}
+
 bool check_root(const Config& config, std::string& error) {
   return make_settings(config, error) != nullptr;
 }
 
-int run_server(const Config& config, Logger& log, ConfigSource source) {
+int run_server(const Config& config, const DescriptorBudget& budget, Logger& log,
+               ConfigSource source) {
+  // Declared first, destroyed last: every snapshot below is handed to it when released.
+  SettingsTeardown teardown;
+  // The budget's file-cache share, kept by the caches of every configuration together.
+  const auto cache_descriptors = std::make_shared<Allowance>(budget.file_cache);
   std::string error;
-  std::shared_ptr<const Settings> settings = make_settings(config, error);
+  std::shared_ptr<const Settings> settings = make_settings(config, error, cache_descriptors);
   if (!settings) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
   }
+  settings = teardown.adopt(std::move(settings));
   // Declared before the context and so destroyed after the reactor: its destructor writes
   // every queued line before the process exits.
   AccessLog access_log(log, kAccessLogQueueLines);
@@ -100,6 +107,9 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
     if (watched && watched->files->notification_fd() >= 0) {
       running->unwatch(watched->files->notification_fd());
     }
+    // The replaced snapshot's cache gives its descriptors back now, off this thread; the
+    // snapshot itself goes when the last request answered under it lets go.
+    if (watched) teardown.retire(std::move(watched));
     watched = std::move(next);
     const int fd = watched->files->notification_fd();
     if (fd < 0) return;  // no inotify: the cache checks each hit with fstatat() instead
@@ -112,15 +122,18 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
   };
   ReactorOptions options;
   options.threads = workers;
-  options.max_connections = config.max_connections;
+  options.max_connections = budget.connections;
+  options.descriptor_limit = budget.limit;
+  options.on_descriptors_short = [&context] { return context.settings()->files->shed() > 0; };
   options.on_reload = [&] {
     // A bad new configuration is logged and the running one stays.
     std::string err;
     Config fresh;
     std::shared_ptr<const Settings> next;
     if (!source) err = "no configuration source";
-    if (err.empty() && source(fresh, err) && (next = make_settings(fresh, err)) &&
-        log.reconfigure(fresh, err)) {
+    if (err.empty() && source(fresh, err) &&
+        (next = make_settings(fresh, err, cache_descriptors)) && log.reconfigure(fresh, err)) {
+      next = teardown.adopt(std::move(next));
       if (fresh.host != config.host || fresh.port != config.port ||
           fresh.threads != config.threads || fresh.queue_capacity != config.queue_capacity ||
           fresh.max_connections != config.max_connections || fresh.backlog != config.backlog) {
@@ -161,6 +174,10 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
                 : std::string("openat2 = off"));
   }
   watch_file_cache(std::move(settings));
+  if (budget.connections_lowered()) {
+    log.log(LogLevel::kWarn, "{}", lowered_connections_warning(budget));
+  }
+  log.log(LogLevel::kInfo, "{}", budget.describe());
   log.log(LogLevel::kInfo, "cork {} serving {} with {} worker threads; listening on {}",
           CORK_VERSION, config.root, workers, bound);
   const int code = reactor.run();

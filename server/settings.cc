@@ -11,18 +11,14 @@
 
 namespace cork {
 
-namespace {
-// Hot files of a static site; a miss only costs the open it would have cost anyway.
-constexpr std::size_t kFileCacheEntries = 4096;
-}  // namespace
-
 std::int64_t Settings::shortest_timeout_ms() const {
   std::int64_t shortest = std::min(header_timeout_ms, send_timeout_ms);
   if (keepalive_timeout_ms > 0) shortest = std::min(shortest, keepalive_timeout_ms);
   return std::max<std::int64_t>(shortest, 1);
 }
 
-std::shared_ptr<const Settings> make_settings(const Config& config, std::string& error) {
+std::shared_ptr<const Settings> make_settings(const Config& config, std::string& error,
+                                              std::shared_ptr<Allowance> cache_descriptors) {
   auto settings = std::make_shared<Settings>();
   settings->root.reset(::open(config.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!settings->root) {
@@ -49,9 +45,13 @@ std::shared_ptr<const Settings> make_settings(const Config& config, std::string&
   settings->autoindex = config.autoindex;
   settings->status_path = config.status_path;
   if (!AddressFilter::parse(config.status_allow, settings->status_allow, error)) return nullptr;
+  FileCacheLimits limits;
+  limits.entries = config.file_cache_entries;
+  limits.memory = config.file_cache_memory;
+  limits.descriptors = std::move(cache_descriptors);
   settings->files =
       std::make_unique<FileCache>(settings->root.get(), settings->symlinks, settings->precompressed,
-                                  settings->cache_control, kFileCacheEntries);
+                                  settings->cache_control, std::move(limits));
   return settings;
 }
 

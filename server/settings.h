@@ -1,8 +1,9 @@
 // Settings: the part of the configuration that a running server uses per request and that
 // SIGHUP may replace (root, index, limits, timeouts, caching switches). An immutable value once
 // published: on SIGHUP server.cc's reload (on the reactor thread) builds a new one and publishes
-// it through ServerContext; each connection keeps the snapshot it took until it is between
-// requests.
+// it through ServerContext; a connection takes the snapshot when a request starts and lets go
+// of it when it waits idle between requests, so that a replaced one (its root, its file cache
+// and their descriptors) is freed once the requests under it have been answered.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +13,7 @@
 
 #include "http/request_parser.h"
 #include "server/address_filter.h"
+#include "server/allowance.h"
 #include "server/config.h"
 #include "server/file_cache.h"
 #include "server/static_file.h"
@@ -48,7 +50,9 @@ struct Settings {
 };
 
 // Opens the root and copies the per-request keys of `config`. Null with `error` set ("root X:
-// not a directory") when the root cannot be opened.
-std::shared_ptr<const Settings> make_settings(const Config& config, std::string& error);
+// not a directory") when the root cannot be opened. `cache_descriptors`: the descriptor budget's
+// file-cache share, shared with the caches of earlier configurations (null: no share, tests).
+std::shared_ptr<const Settings> make_settings(const Config& config, std::string& error,
+                                              std::shared_ptr<Allowance> cache_descriptors = {});
 
 }  // namespace cork

@@ -166,6 +166,7 @@ FileLookup lookup_file(int root_fd, const Target& target, std::string_view index
   int err = open_beneath(root_fd, rel, symlinks, result.file);
   if (err != 0) {
     result.status = status_for_errno(err);
+    result.error = err;
     return result;
   }
   if (::fstat(result.file.get(), &result.info) != 0) {
@@ -186,6 +187,7 @@ FileLookup lookup_file(int root_fd, const Target& target, std::string_view index
     if (err != 0) {
       // A directory without an index is forbidden, not missing (the directory exists).
       result.status = (err == ENOENT) ? 403 : status_for_errno(err);
+      result.error = err;
       if (err == ENOENT) {
         result.directory_without_index = true;
         result.path = rel;

@@ -35,6 +35,7 @@ OpenMethod open_method();
 // Move-only (owns the file descriptor).
 struct FileLookup {
   int status = 500;  // 200, 301, 403, 404, 500 or 503
+  int error = 0;     // the errno behind a 403, 404, 500 or 503 from an open (EMFILE: 503)
   UniqueFd file;     // open, read-only, for 200
   struct stat info {};
   std::string location;  // for 301: the slashed URL, query kept

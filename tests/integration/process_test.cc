@@ -96,6 +96,21 @@ TEST(ConfigTest, CheckAcceptsAFullValidConfig) {
   EXPECT_TRUE(run.exited_with(0)) << describe(run);
 }
 
+// --check sets the descriptor limit first and prints the budget the server would run with.
+TEST(ProcessTest, CheckPrintsTheDescriptorBudget) {
+  TempDir dir;
+  dir.write_file("www/index.html", "hi\n");
+  const auto path = dir.write_file("cork.ini", "[server]\nroot = " + (dir.path() / "www").string() +
+                                                   "\nthreads = 1\nmax_connections = 100\n"
+                                                   "[http]\nfile_cache_entries = 10\n");
+  RunResult run = run_cork({"-c", path.string(), "--check"});
+  EXPECT_TRUE(run.exited_with(0)) << describe(run);
+  EXPECT_NE(run.out.find("configuration OK; descriptors 166 (hard limit "), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("): 100 connections, 30 file cache, 36 server"), std::string::npos)
+      << run.out;
+}
+
 // A config whose line 3 is wrong.
 struct BadConfig {
   const char* name;

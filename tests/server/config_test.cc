@@ -35,6 +35,8 @@ TEST(Config, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.max_header_bytes, 16384u);
   EXPECT_EQ(c.max_headers, 100u);
   EXPECT_EQ(c.max_ranges, 64u);  // zsync asks for 20 ranges at a time
+  EXPECT_EQ(c.file_cache_entries, 4096u);
+  EXPECT_EQ(c.file_cache_memory, std::size_t{64} << 20);
   EXPECT_EQ(c.send_timeout_ms, 60'000);
   EXPECT_EQ(c.follow_symlinks, SymlinkPolicy::kInside);
   EXPECT_EQ(c.cache_control, "");
@@ -144,6 +146,35 @@ std::int64_t timeout_ms(const Config& c, std::string_view key) {
 }
 
 // A plain number is seconds; "s" and "ms" say the unit. Stored as milliseconds.
+TEST(Config, FileCacheKeysTakeACountAndASize) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(parse_config("[http]\nfile_cache_entries = 0\nfile_cache_memory = 512K\n", "cork.ini",
+                           c, error))
+      << error;
+  EXPECT_EQ(c.file_cache_entries, 0u);
+  EXPECT_EQ(c.file_cache_memory, 512u * 1024);
+  for (auto [text, bytes] : {std::pair{"0", 0ull},
+                             {"65536", 65536ull},
+                             {"16M", 16ull << 20},
+                             {"1G", 1ull << 30},
+                             {"2k", 2048ull}}) {
+    ASSERT_TRUE(parse_config(std::string("[http]\nfile_cache_memory = ") + text + "\n", "cork.ini",
+                             c, error))
+        << text << ": " << error;
+    EXPECT_EQ(c.file_cache_memory, bytes) << text;
+  }
+  for (const char* bad : {"", "M", "1.5M", "-1", "64MB", "1T", "65G"}) {
+    EXPECT_EQ(error_for(std::string("[http]\nfile_cache_memory = ") + bad + "\n")
+                  .rfind("cork.ini:2: file_cache_memory must be a size", 0),
+              0u)
+        << "'" << bad << "'";
+  }
+  EXPECT_EQ(error_for("[http]\nfile_cache_entries = 1000001\n")
+                .rfind("cork.ini:2: file_cache_entries", 0),
+            0u);
+}
+
 TEST(Config, TimeoutsTakeSecondsOrMilliseconds) {
   struct Case {
     const char* value;

@@ -2,7 +2,9 @@
 // a cached descriptor is only served while the path still names the same file.
 #include "server/file_cache.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,11 +14,28 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "http/target_path.h"
 
 namespace cork {
 namespace {
+
+FileCacheLimits entries(std::size_t n) {
+  FileCacheLimits limits;
+  limits.entries = n;
+  return limits;
+}
+
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d) != nullptr)
+      ++n;
+    closedir(d);
+  }
+  return n - 3;  // ".", ".." and the directory's own descriptor
+}
 
 class FileCacheTest : public ::testing::Test {
  protected:
@@ -47,7 +66,7 @@ class FileCacheTest : public ::testing::Test {
 };
 
 TEST_F(FileCacheTest, HitsReturnTheSameEntry) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   auto first = get(cache, "/a.txt");
   ASSERT_TRUE(first.file);
   EXPECT_TRUE(first.file->identity.in_memory);
@@ -59,7 +78,7 @@ TEST_F(FileCacheTest, HitsReturnTheSameEntry) {
 }
 
 TEST_F(FileCacheTest, AChangedFileIsNeverServedStale) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   auto first = get(cache, "/a.txt");
   ASSERT_TRUE(first.file);
   write("a.txt", "changed!");    // another size
@@ -80,7 +99,7 @@ TEST_F(FileCacheTest, AChangedFileIsNeverServedStale) {
 }
 
 TEST_F(FileCacheTest, ChangesAnywhereOnThePathAreNoticed) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";
   auto index = get(cache, "/dir/");
   ASSERT_TRUE(index.file);
@@ -98,7 +117,7 @@ TEST_F(FileCacheTest, ChangesAnywhereOnThePathAreNoticed) {
 }
 
 TEST_F(FileCacheTest, AHitCostsNoStatWhileNothingChanges) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";
   auto first = get(cache, "/a.txt");
   ASSERT_TRUE(first.file);
@@ -107,7 +126,7 @@ TEST_F(FileCacheTest, AHitCostsNoStatWhileNothingChanges) {
 }
 
 TEST_F(FileCacheTest, RemovedFileIsAMiss) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   ASSERT_TRUE(get(cache, "/a.txt").file);
   ASSERT_EQ(unlink((root_ + "/a.txt").c_str()), 0);
   cache.handle_notifications();
@@ -118,7 +137,7 @@ TEST_F(FileCacheTest, RemovedFileIsAMiss) {
 }
 
 TEST_F(FileCacheTest, MissesCarryTheLookupStatus) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   EXPECT_EQ(get(cache, "/nope").miss.status, 404);
   auto dir = get(cache, "/dir");
   EXPECT_FALSE(dir.file);
@@ -130,7 +149,7 @@ TEST_F(FileCacheTest, MissesCarryTheLookupStatus) {
 }
 
 TEST_F(FileCacheTest, LargeFilesAreNotKeptInMemory) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   auto r = get(cache, "/big.bin");
   ASSERT_TRUE(r.file);
   EXPECT_FALSE(r.file->identity.in_memory);
@@ -139,7 +158,7 @@ TEST_F(FileCacheTest, LargeFilesAreNotKeptInMemory) {
 }
 
 TEST_F(FileCacheTest, SiblingsAreRecheckedAfterTheRecheckInterval) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   auto r = get(cache, "/a.txt", 0);
   ASSERT_TRUE(r.file);
   EXPECT_FALSE(r.file->has_variants());
@@ -155,7 +174,7 @@ TEST_F(FileCacheTest, SiblingsAreRecheckedAfterTheRecheckInterval) {
 
 TEST_F(FileCacheTest, SiblingsAreIgnoredWhenPrecompressedIsOff) {
   write("a.txt.gz", "gz");
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, false, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, false, "", entries(100));
   auto r = get(cache, "/a.txt");
   ASSERT_TRUE(r.file);
   EXPECT_FALSE(r.file->has_variants());
@@ -163,7 +182,7 @@ TEST_F(FileCacheTest, SiblingsAreIgnoredWhenPrecompressedIsOff) {
 
 TEST_F(FileCacheTest, ASymlinkSwappedInIsResolvedUnderThePolicy) {
   std::ofstream(base_ + "/secret.txt") << "secret";
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 100);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   ASSERT_TRUE(get(cache, "/a.txt").file);
   ASSERT_EQ(unlink((root_ + "/a.txt").c_str()), 0);
   ASSERT_EQ(symlink((base_ + "/secret.txt").c_str(), (root_ + "/a.txt").c_str()), 0);
@@ -173,13 +192,120 @@ TEST_F(FileCacheTest, ASymlinkSwappedInIsResolvedUnderThePolicy) {
   EXPECT_EQ(r.miss.status, 403);
 }
 
-TEST_F(FileCacheTest, StaysWithinItsSize) {
-  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", 16);
+TEST_F(FileCacheTest, StaysWithinItsEntryLimitExactly) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(16));
   for (int i = 0; i < 200; ++i) {
     write("f" + std::to_string(i), "x");
     ASSERT_TRUE(get(cache, "/f" + std::to_string(i)).file);
+    EXPECT_LE(cache.size(), 16u);
   }
-  EXPECT_LE(cache.size(), 32u);
+  EXPECT_EQ(cache.size(), 16u);
+  EXPECT_EQ(cache.descriptors().held(), 16u);
+}
+
+TEST_F(FileCacheTest, ZeroEntriesCachesNothingAndStillServes) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(0));
+  auto r = get(cache, "/a.txt");
+  ASSERT_TRUE(r.file);
+  EXPECT_EQ(r.file->identity.body, "hello");
+  EXPECT_EQ(cache.size(), 0u);
+  r.file.reset();
+  EXPECT_EQ(cache.descriptors().held(), 0u);
+}
+
+TEST_F(FileCacheTest, KeepsToItsDescriptorShareSiblingsIncluded) {
+  FileCacheLimits limits = entries(1000);
+  limits.descriptors = std::make_shared<Allowance>(10);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", limits);
+  for (int i = 0; i < 50; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    write(name, "x");
+    write(name + ".gz", "gz");  // each entry holds two descriptors
+    ASSERT_TRUE(get(cache, "/" + name).file);
+    EXPECT_LE(limits.descriptors->held(), 10u);
+  }
+  EXPECT_EQ(cache.size(), 5u);
+}
+
+TEST_F(FileCacheTest, AFileBeingSentAfterEvictionStillCountsUntilReleased) {
+  FileCacheLimits limits = entries(1000);
+  limits.descriptors = std::make_shared<Allowance>(2);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", limits);
+  write("b.txt", "b");
+  write("c.txt", "c");
+  auto sending = get(cache, "/a.txt");  // a connection still sending it
+  ASSERT_TRUE(get(cache, "/b.txt").file);
+  ASSERT_TRUE(get(cache, "/c.txt").file);  // evicts until the share holds again
+  EXPECT_LE(limits.descriptors->held(), 2u);
+  EXPECT_EQ(fcntl(sending.file->identity.file.get(), F_GETFD), FD_CLOEXEC);  // still open
+  sending.file.reset();
+  EXPECT_EQ(limits.descriptors->held(), cache.size());
+}
+
+TEST_F(FileCacheTest, CachesSharingOneBudgetStayWithinItTogether) {
+  auto share = std::make_shared<Allowance>(4);
+  FileCacheLimits limits = entries(1000);
+  limits.descriptors = share;
+  FileCache old_cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", limits);
+  FileCache new_cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", limits);
+  for (int i = 0; i < 4; ++i) {
+    write("o" + std::to_string(i), "x");
+    ASSERT_TRUE(get(old_cache, "/o" + std::to_string(i)).file);
+  }
+  EXPECT_EQ(old_cache.size(), 4u);
+  // The new configuration's cache serves, but keeps nothing while the old one holds the share.
+  for (int i = 0; i < 4; ++i) {
+    write("n" + std::to_string(i), "x");
+    ASSERT_TRUE(get(new_cache, "/n" + std::to_string(i)).file);
+  }
+  EXPECT_EQ(new_cache.size(), 0u);
+  EXPECT_EQ(share->held(), 4u);
+  EXPECT_EQ(old_cache.shed(), 4u);
+  ASSERT_TRUE(get(new_cache, "/n0").file);
+  EXPECT_EQ(new_cache.size(), 1u);
+  EXPECT_EQ(share->held(), 1u);
+}
+
+TEST_F(FileCacheTest, KeepsBodiesInMemoryOnlyWithinItsMemoryLimit) {
+  FileCacheLimits limits = entries(100);
+  limits.memory = 8;
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", limits);
+  write("eight.txt", "12345678");
+  auto small = get(cache, "/a.txt");  // 5 bytes: fits
+  ASSERT_TRUE(small.file);
+  EXPECT_TRUE(small.file->identity.in_memory);
+  auto other = get(cache, "/eight.txt");  // 5 + 8 > 8: served from its descriptor
+  ASSERT_TRUE(other.file);
+  EXPECT_FALSE(other.file->identity.in_memory);
+  EXPECT_TRUE(other.file->identity.file);
+  EXPECT_EQ(cache.memory().held(), 5u);
+}
+
+TEST_F(FileCacheTest, OutOfDescriptorsShedsTheCacheInsteadOfFailing) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  for (int i = 0; i < 20; ++i) {
+    write("f" + std::to_string(i), "x");
+    ASSERT_TRUE(get(cache, "/f" + std::to_string(i)).file);
+  }
+  write("new.txt", "new");
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit tight = saved;
+  tight.rlim_cur = open_descriptors() + 8;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  std::vector<UniqueFd> filler;  // takes every descriptor number left below the limit
+  for (;;) {
+    UniqueFd fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!fd) break;
+    filler.push_back(std::move(fd));
+  }
+  auto r = get(cache, "/new.txt");
+  filler.clear();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(r.file) << r.miss.status;
+  EXPECT_TRUE(r.descriptors_short);
+  EXPECT_EQ(r.shed, 20u);
+  EXPECT_EQ(r.file->identity.body, "new");
 }
 
 }  // namespace

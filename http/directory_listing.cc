@@ -13,6 +13,7 @@
 #include "http/accept_encoding.h"  // parse_qvalue
 #include "http/ascii.h"
 #include "http/http_date.h"
+#include "http/target_path.h"
 
 namespace cork {
 
@@ -83,8 +84,7 @@ void append_json_string(std::string& out, std::string_view text) {
 }
 
 bool is_listed(const ListingEntry& entry) {
-  return !entry.name.empty() && entry.name.front() != '.' &&
-         entry.name.find_first_of(std::string_view("/\0", 2)) == std::string::npos;
+  return is_servable_name(entry.name);
 }
 
 // Hides what must not be shown and sorts the rest: directories first, then by name. std::string's

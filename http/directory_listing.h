@@ -22,12 +22,13 @@ struct ListingEntry {
 };
 
 // Entries are sorted here: directories first, then files, each group by name (byte order);
-// entries whose name starts with '.' are hidden, as are names that are empty or contain '/' or
-// NUL (not file-name components). `url_path` is the decoded request path ending in '/', e.g.
+// only names a GET of their link would serve are listed (is_servable_name(): dotfiles, names
+// with control bytes or '\\', names that are not UTF-8 are left out, as are names that are not
+// file-name components at all). `url_path` is the decoded request path ending in '/', e.g.
 // "/docs/" (shown in the title/heading, HTML-escaped). The page links "../" except at "/"; each
 // entry links to its percent-encoded name (+ "/" for directories), shows its HTML-escaped name,
-// its human_size ("-" for directories) and its mtime as an IMF-fixdate. Text that is not valid
-// UTF-8 is shown with U+FFFD in its place (the page declares utf-8); links keep the raw bytes.
+// its human_size ("-" for directories) and its mtime as an IMF-fixdate. A path that is not valid
+// UTF-8 is shown with U+FFFD in its place (the page declares utf-8).
 std::string render_listing_html(std::string_view url_path, std::vector<ListingEntry> entries);
 
 // The same listing (same order, same hidden entries) as JSON:

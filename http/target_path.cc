@@ -56,7 +56,22 @@ Target fail(int status) {
   return t;
 }
 
+// The bytes a decoded path may hold: no control byte, DEL or '\\' (a Windows separator, refused
+// rather than guessed at).
+bool acceptable_path_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x20 && u != 0x7f && c != '\\';
+}
+
 }  // namespace
+
+bool is_servable_name(std::string_view name) {
+  if (name.empty() || name.front() == '.') return false;
+  for (const char c : name) {
+    if (c == '/' || !acceptable_path_byte(c)) return false;
+  }
+  return valid_utf8(name);
+}
 
 Target resolve_target(std::string_view target) {
   if (target.empty()) return fail(400);
@@ -100,8 +115,7 @@ Target resolve_target(std::string_view target) {
       c = static_cast<char>(hi * 16 + lo);
       i += 2;
     }
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f || c == '\\') return fail(400);
+    if (!acceptable_path_byte(c)) return fail(400);
     decoded.push_back(c);
   }
   if (!valid_utf8(decoded)) return fail(400);

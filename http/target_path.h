@@ -32,6 +32,12 @@ struct Target {
 //     ".well-known" (RFC 8615).
 Target resolve_target(std::string_view request_target);
 
+// Whether resolve_target() would accept `name` as one decoded path segment and look it up: not
+// empty, no '/', NUL, other control byte, DEL or '\\', valid UTF-8, and not starting with '.'
+// (".well-known" counts as hidden here: it is only served as the first segment). A directory
+// listing links only such names, so that no link it shows is refused (issue 11: `wget -r`).
+bool is_servable_name(std::string_view name);
+
 // A normalized path (Target::path) as a URI path for a Location: each byte outside RFC 3986
 // 3.3's pchar ("%", "?", "#", spaces, controls, bytes >= 0x80) percent-encoded in uppercase hex,
 // '/' kept. Built from the normalized path, never from the wire, so it starts with exactly one

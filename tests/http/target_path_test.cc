@@ -378,5 +378,39 @@ TEST(ResolveTarget, VeryLongPaths) {
   EXPECT_EQ(t.path, "/" + std::string(10000, 'a'));
 }
 
+// The listing's rule and the request rule agree: a name is servable exactly when a request for
+// its percent-encoded form resolves (status 0) to that one segment.
+TEST(IsServableName, AgreesWithResolveTargetOnEveryByteAndSomeSequences) {
+  auto encoded = [](std::string_view name) {
+    std::string out = "/";
+    for (const unsigned char c : name) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+    return out;
+  };
+  std::vector<std::string> names;
+  for (int b = 1; b < 256; ++b) {
+    names.push_back(std::string(1, static_cast<char>(b)));
+    names.push_back("a" + std::string(1, static_cast<char>(b)) + "z");
+  }
+  for (const char* multi : {"caf\xC3\xA9", "\xE6\x97\xA5", "\xF0\x9F\x98\x80", "\xC0\xAE",
+                            "\xED\xA0\x80", "\xE6\x97", "..", "a\\b"}) {
+    names.push_back(multi);
+  }
+  for (const std::string& name : names) {
+    if (name == "/" || name == "a/z") continue;  // not one segment
+    const Target t = resolve_target(encoded(name));
+    const bool resolves = t.status == 0 && t.path == "/" + name;
+    EXPECT_EQ(is_servable_name(name), resolves) << "name " << testing::PrintToString(name);
+  }
+  EXPECT_FALSE(is_servable_name(""));
+  EXPECT_FALSE(is_servable_name("a/b"));
+  // The one name served but not listed: RFC 8615's directory, served as a first segment only.
+  EXPECT_FALSE(is_servable_name(".well-known"));
+}
+
 }  // namespace
 }  // namespace cork

@@ -55,6 +55,29 @@ TEST_F(ListingTest, JsonWhenAsked) {
   EXPECT_EQ(r.body.find(".secret"), std::string::npos);
 }
 
+// Issue 11: `wget -r` mirrors came out incomplete because the listing linked names cork then
+// refuses with 400. Every link of a listing holding such names is served.
+TEST_F(ListingTest, EveryLinkedNameIsServed) {
+  for (const char* name : {"back\\slash.txt", "bad\xFF.txt", "tab\tname.txt", "caf\xC3\xA9.txt"})
+    server_.put(std::string("odd/") + name, "x");
+  HttpResponse page;
+  ASSERT_TRUE(fetch(server_.port(), get_request("/odd/"), page));
+  ASSERT_EQ(page.status, 200);
+  std::size_t links = 0;
+  for (std::size_t at = page.body.find("href=\""); at != std::string::npos;
+       at = page.body.find("href=\"", at + 1)) {
+    const std::size_t start = at + 6;
+    const std::string href = page.body.substr(start, page.body.find('"', start) - start);
+    if (href == "../") continue;
+    ++links;
+    HttpResponse r;
+    ASSERT_TRUE(fetch(server_.port(), get_request("/odd/" + href), r)) << href;
+    EXPECT_EQ(r.status, 200) << href;
+  }
+  EXPECT_EQ(links, 1u) << page.body;  // only caf\xC3\xA9.txt
+  EXPECT_NE(page.body.find("href=\"caf%C3%A9.txt\""), std::string::npos) << page.body;
+}
+
 TEST_F(ListingTest, IndexFileStillWinsAndSlashlessRedirects) {
   HttpResponse r;
   ASSERT_TRUE(fetch(server_.port(), get_request("/withindex/"), r));

@@ -62,6 +62,15 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
   fmt::format_to(it, "cork_file_cache_hits_total {}\n", load(m.file_cache_hits));
   metric("cork_file_cache_misses_total", "counter", "Open-file cache misses.");
   fmt::format_to(it, "cork_file_cache_misses_total {}\n", load(m.file_cache_misses));
+  metric("cork_file_cache_sheds_total", "counter",
+         "Times descriptors ran out (EMFILE, ENFILE) and the open-file cache was emptied.");
+  fmt::format_to(it, "cork_file_cache_sheds_total {}\n", load(m.file_cache_sheds));
+  metric("cork_file_cache_descriptors", "gauge",
+         "Descriptors held by cached files, files being sent included.");
+  fmt::format_to(it, "cork_file_cache_descriptors {}\n", g.file_cache_descriptors);
+  metric("cork_file_cache_descriptor_limit", "gauge",
+         "The descriptor budget's share for the open-file cache.");
+  fmt::format_to(it, "cork_file_cache_descriptor_limit {}\n", g.file_cache_descriptor_limit);
   metric("cork_uptime_seconds", "gauge", "Seconds since start.");
   fmt::format_to(it, "cork_uptime_seconds {:.3f}\n", g.uptime_seconds);
 

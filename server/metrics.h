@@ -36,6 +36,8 @@ struct Metrics {
   std::atomic<std::uint64_t> rejected_503{0};
   std::atomic<std::uint64_t> file_cache_hits{0};
   std::atomic<std::uint64_t> file_cache_misses{0};
+  // Opens or accepts that failed for want of descriptors (EMFILE, ENFILE) and shed the cache.
+  std::atomic<std::uint64_t> file_cache_sheds{0};
 };
 
 // What the page shows beside the counters.
@@ -45,6 +47,8 @@ struct MetricsGauges {
   std::size_t workers = 0;
   std::uint64_t dropped_log_lines = 0;
   double uptime_seconds = 0;
+  std::size_t file_cache_descriptors = 0;       // held by cached files (and files being sent)
+  std::size_t file_cache_descriptor_limit = 0;  // the descriptor budget's share for them
 };
 
 // Whoever knows the gauges (the server's wiring: the queue, the pool, the access log) and

@@ -127,6 +127,12 @@ ResponsePlan RequestHandler::Planner::route() {
   FileCache::Result lookup = settings_->files->lookup(target, settings_->index, facts_.now_ms);
   (lookup.hit ? handler_.metrics_.file_cache_hits : handler_.metrics_.file_cache_misses)
       .fetch_add(1, std::memory_order_relaxed);
+  if (lookup.descriptors_short) {
+    handler_.metrics_.file_cache_sheds.fetch_add(1, std::memory_order_relaxed);
+    handler_.log_.log(LogLevel::kWarn,
+                      "out of descriptors opening {}: the file cache gave back {} files",
+                      head.target, lookup.shed);
+  }
   if (lookup.file) return file(std::move(lookup.file));
   FileLookup& found = lookup.miss;
   if (found.status == 301) return redirect(found.location);

@@ -32,11 +32,13 @@ constexpr std::size_t kAccessLogQueueLines = 16384;
 class ServerGauges final : public GaugeSource {
  public:
   ServerGauges(const BlockingQueue<ConnHandle>& queue, std::size_t workers,
-               const AccessLog& access_log, const ClockSource& clock)
+               const AccessLog& access_log, const ClockSource& clock,
+               const Allowance& cache_descriptors)
       : queue_(queue),
         workers_(workers),
         access_log_(access_log),
         clock_(clock),
+        cache_descriptors_(cache_descriptors),
         started_ms_(clock.monotonic_ms()) {}
   MetricsGauges gauges() const override {
     MetricsGauges g;
@@ -45,6 +47,8 @@ class ServerGauges final : public GaugeSource {
     g.workers = workers_;
     g.dropped_log_lines = access_log_.dropped();
     g.uptime_seconds = static_cast<double>(clock_.monotonic_ms() - started_ms_) / 1000.0;
+    g.file_cache_descriptors = cache_descriptors_.held();
+    g.file_cache_descriptor_limit = cache_descriptors_.limit();
     return g;
   }
 
@@ -53,6 +57,7 @@ class ServerGauges final : public GaugeSource {
   const std::size_t workers_;
   const AccessLog& access_log_;
   const ClockSource& clock_;
+  const Allowance& cache_descriptors_;
   const std::int64_t started_ms_;
 };
 
@@ -96,7 +101,7 @@ int run_server(const Config& config, const DescriptorBudget& budget, Logger& log
   const std::size_t workers = worker_count(config);
   // The hand-off from the reactor to the workers; the status page shows its depth.
   BlockingQueue<ConnHandle> queue(config.queue_capacity);
-  const ServerGauges gauges(queue, workers, access_log, clock);
+  const ServerGauges gauges(queue, workers, access_log, clock, *cache_descriptors);
   const RequestHandler handler(log, context.metrics, gauges);
 
   // What the signals mean. They run on the reactor thread; the reactor knows only when.
@@ -124,7 +129,12 @@ int run_server(const Config& config, const DescriptorBudget& budget, Logger& log
   options.threads = workers;
   options.max_connections = budget.connections;
   options.descriptor_limit = budget.limit;
-  options.on_descriptors_short = [&context] { return context.settings()->files->shed() > 0; };
+  options.on_descriptors_short = [&context, &log] {
+    context.metrics.file_cache_sheds.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t shed = context.settings()->files->shed();
+    log.log(LogLevel::kWarn, "accept: out of descriptors: the file cache gave back {} files", shed);
+    return shed > 0;
+  };
   options.on_reload = [&] {
     // A bad new configuration is logged and the running one stays.
     std::string err;

@@ -12,6 +12,19 @@ bool has_line(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
 }
 
+TEST(Metrics, ShowTheFileCacheDescriptorsAndSheds) {
+  Metrics m;
+  m.file_cache_sheds = 2;
+  MetricsGauges g;
+  g.file_cache_descriptors = 17;
+  g.file_cache_descriptor_limit = 9960;
+  const std::string text = render_metrics(m, g);
+  EXPECT_TRUE(has_line(text, "cork_file_cache_sheds_total 2")) << text;
+  EXPECT_TRUE(has_line(text, "cork_file_cache_descriptors 17"));
+  EXPECT_TRUE(has_line(text, "cork_file_cache_descriptor_limit 9960"));
+  EXPECT_TRUE(has_line(text, "# TYPE cork_file_cache_sheds_total counter"));
+}
+
 TEST(Metrics, CountsResponsesBytesAndDurations) {
   Metrics m;
   m.count_response(200, 100, 500);       // 0.0005 s -> le 0.001

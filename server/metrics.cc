@@ -2,6 +2,7 @@
 #include "server/metrics.h"
 
 #include <iterator>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -62,6 +63,15 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
   fmt::format_to(it, "cork_file_cache_hits_total {}\n", load(m.file_cache_hits));
   metric("cork_file_cache_misses_total", "counter", "Open-file cache misses.");
   fmt::format_to(it, "cork_file_cache_misses_total {}\n", load(m.file_cache_misses));
+  metric("cork_request_bodies_total", "counter",
+         "Request bodies, by what became of them (none is used): discarded (read and thrown "
+         "away), unread (answered at once and closed: a refusal, or over max_discard_body), cut "
+         "(chunked, past max_discard_body), timeout (408).");
+  constexpr std::string_view kOutcomes[kBodyOutcomes] = {"discarded", "unread", "cut", "timeout"};
+  for (std::size_t o = 0; o < kBodyOutcomes; ++o) {
+    fmt::format_to(it, "cork_request_bodies_total{{outcome=\"{}\"}} {}\n", kOutcomes[o],
+                   load(m.request_bodies[o]));
+  }
   metric("cork_uptime_seconds", "gauge", "Seconds since start.");
   fmt::format_to(it, "cork_uptime_seconds {:.3f}\n", g.uptime_seconds);
 

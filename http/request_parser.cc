@@ -67,6 +67,8 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
     scan_ = HeadScan::kBeforeLine;
     previous_was_space_ = false;
     has_body_ = false;
+    chunked_ = false;
+    content_length_ = 0;
   }
   // An empty feed still runs llhttp: after kHeadComplete of a request without a body, the end
   // of the message needs no more bytes.
@@ -338,8 +340,10 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
   if (p->method != HTTP_CONNECT) p->upgrade = 0;
   if (s.check_head() != 0) return -1;
   s.head_complete_ = true;
-  s.has_body_ =
-      (p->flags & F_CHUNKED) != 0 || ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > 0);
+  // llhttp counts content_length down as it skips the body: the announced length is read here.
+  s.chunked_ = (p->flags & F_CHUNKED) != 0;
+  s.content_length_ = (p->flags & F_CONTENT_LENGTH) != 0 && !s.chunked_ ? p->content_length : 0;
+  s.has_body_ = s.chunked_ || s.content_length_ > 0;
   return HPE_PAUSED;
 }
 

@@ -60,6 +60,10 @@ class RequestParser {
   bool in_body() const { return head_complete_ && !message_complete_; }
   // After kHeadComplete: the request announced a body (chunked, or Content-Length > 0).
   bool has_body() const { return has_body_; }
+  // After kHeadComplete: the body is chunked (its length shows only as it is read).
+  bool chunked() const { return chunked_; }
+  // After kHeadComplete: the Content-Length; 0 when there is none (or the body is chunked).
+  std::uint64_t content_length() const { return content_length_; }
   // True while no byte of a next request has been seen (between requests).
   bool idle() const { return !message_started_ || message_complete_; }
   // 400, 414, 431, 501 or 505 after kError.
@@ -111,6 +115,8 @@ class RequestParser {
   HeadScan scan_ = HeadScan::kBeforeLine;
   bool previous_was_space_ = false;
   bool has_body_ = false;
+  bool chunked_ = false;
+  std::uint64_t content_length_ = 0;
   bool in_field_value_ = false;
   bool version_seen_ = false;
   bool message_started_ = false;

@@ -84,21 +84,23 @@ bool set_duration(std::string_view value, std::int64_t lo_ms, std::int64_t hi_ms
   return true;
 }
 
-// A size as the file writes it: bytes ("65536"), or KiB, MiB, GiB with K, M, G ("64K", "64M").
-bool parse_size(std::string_view text, std::uint64_t hi, std::uint64_t& out) {
+// A size in bytes as the file writes it: a whole number, optionally followed by K, M or G
+// (binary multiples, either case, as nginx reads them: 64K = 65536). Returns bytes in [lo, hi];
+// no sign, fraction, space or other unit.
+bool parse_size(std::string_view text, std::uint64_t lo, std::uint64_t hi, std::uint64_t& out) {
   std::uint64_t scale = 1;
   if (!text.empty()) {
     switch (text.back()) {
-      case 'K':
       case 'k':
+      case 'K':
         scale = std::uint64_t{1} << 10;
         break;
-      case 'M':
       case 'm':
+      case 'M':
         scale = std::uint64_t{1} << 20;
         break;
-      case 'G':
       case 'g':
+      case 'G':
         scale = std::uint64_t{1} << 30;
         break;
       default:
@@ -106,24 +108,35 @@ bool parse_size(std::string_view text, std::uint64_t hi, std::uint64_t& out) {
     }
     if (scale != 1) text.remove_suffix(1);
   }
+  // The bound is checked before the multiplication, so it cannot overflow.
   unsigned long long v = 0;
-  if (!parse_number(text, 0, hi / scale, v)) return false;  // bound first: no overflow
-  out = static_cast<std::uint64_t>(v) * scale;
+  if (!parse_number(text, 0, hi / scale, v)) return false;
+  const std::uint64_t bytes = v * scale;
+  if (bytes < lo || bytes > hi) return false;
+  out = bytes;
   return true;
 }
 
+// "0", "256", "64K", "1G": a bound in an error message, in the largest unit that divides it.
+std::string describe_size(std::uint64_t bytes) {
+  constexpr std::string_view kUnits[] = {"G", "M", "K"};
+  for (int i = 0; i < 3; ++i) {
+    const std::uint64_t unit = std::uint64_t{1} << (30 - 10 * i);
+    if (bytes != 0 && bytes % unit == 0) return fmt::format("{}{}", bytes / unit, kUnits[i]);
+  }
+  return fmt::format("{}", bytes);
+}
+
 template <class T>
-bool set_size(std::string_view value, std::uint64_t hi, T& field, std::string& error,
-              std::string_view key) {
-  std::uint64_t v = 0;
-  if (!parse_size(value, hi, v)) {
-    error = fmt::format(
-        "{} must be a size in bytes (65536) or with K, M or G (64K, 64M) up to {}, "
-        "not '{}'",
-        key, hi, value);
+bool set_size(std::string_view value, std::uint64_t lo, std::uint64_t hi, T& field,
+              std::string& error, std::string_view key) {
+  std::uint64_t bytes = 0;
+  if (!parse_size(value, lo, hi, bytes)) {
+    error = fmt::format("{} must be a size in bytes (65536, 64K, 1M) in {}..{}, not '{}'", key,
+                        describe_size(lo), describe_size(hi), value);
     return false;
   }
-  field = static_cast<T>(v);
+  field = static_cast<T>(bytes);
   return true;
 }
 
@@ -212,10 +225,13 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
       return set_duration(value, 1, kDayMs, c.header_timeout_ms, error, key);
     }
     if (key == "max_request_line") {
-      return set_number(value, 64, 1 << 20, c.max_request_line, error, "max_request_line");
+      return set_size(value, 64, 1 << 20, c.max_request_line, error, key);
     }
     if (key == "max_header_bytes") {
-      return set_number(value, 256, 1 << 20, c.max_header_bytes, error, "max_header_bytes");
+      return set_size(value, 256, 1 << 20, c.max_header_bytes, error, key);
+    }
+    if (key == "max_discard_body") {
+      return set_size(value, 0, std::uint64_t{64} << 30, c.max_discard_body, error, key);
     }
     if (key == "max_headers")
       return set_number(value, 1, 10000, c.max_headers, error, "max_headers");
@@ -249,7 +265,7 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
       return set_number(value, 0, 1'000'000, c.file_cache_entries, error, key);
     }
     if (key == "file_cache_memory") {
-      return set_size(value, std::uint64_t{64} << 30, c.file_cache_memory, error, key);
+      return set_size(value, 0, std::uint64_t{64} << 30, c.file_cache_memory, error, key);
     }
     if (key == "precompressed") return set_switch(value, c.precompressed, error, key);
     if (key == "autoindex") return set_switch(value, c.autoindex, error, key);

@@ -32,9 +32,14 @@ struct Config {
   // Timeouts in milliseconds. The file says "10" (seconds), "10s" or "250ms".
   std::int64_t keepalive_timeout_ms = 15'000;  // 0 disables keep-alive
   std::int64_t header_timeout_ms = 10'000;
+  std::size_t max_headers = 100;
+  // Sizes in bytes. The file says "16384", "16K", "1M" or "1G" (binary multiples).
   std::size_t max_request_line = 8192;
   std::size_t max_header_bytes = 16384;
-  std::size_t max_headers = 100;
+  // The longest request body cork reads (and throws away) before answering; a longer
+  // Content-Length, or a chunked body that goes past it, is not read and the answer closes the
+  // connection (server/connection.cc: "Request bodies").
+  std::uint64_t max_discard_body = 64 * 1024;
   std::int64_t send_timeout_ms = 60'000;  // without progress while sending, before a close
   SymlinkPolicy follow_symlinks = SymlinkPolicy::kInside;
   std::size_t max_ranges = 64;  // more ranges in one Range field -> the whole file (200)

@@ -1,8 +1,26 @@
 // Connection: the per-socket state machine a worker drives (see connection.h for ownership).
 // It reads and parses; the handler decides, the sender sends. Why the numbers below are what
 // they are: tests/bench/PERFORMANCE.md ("Connections").
+//
+// Request bodies. No method cork answers uses one, so a body is read only to reach the next
+// request on the connection, and what that may cost is bounded (as nginx discards bodies and
+// lingers on close). The handler decides which bodies are read (ResponsePlan::request_body):
+//   * Not read at all: a refused method's (405) or a refusal that closes, a Content-Length over
+//     max_discard_body, a chunked body whose client waits for 100 Continue. The answer goes out
+//     at once with Connection: close (RFC 9112 9.6); prepare_close() then drains, bounded, what
+//     the client sent meanwhile, so that the close does not become a reset that destroys it.
+//   * Read and thrown away before the answer, keep-alive allowed: a Content-Length within
+//     max_discard_body, or a chunked body while it stays within it (chunk framing counted, so
+//     one-byte chunks or long extensions cost what they send). A chunked body that goes past
+//     the limit is cut: answered at once and closed.
+//   * The whole request, head and body, is due within header_timeout of its first byte: a body
+//     still coming then gets a 408 and the close (RFC 9110 15.5.9), however steadily it comes.
+//   * One wake reads at most kBodyBudgetPerWake bytes of body, then yields to the others.
+//   * 100 Continue only for a body that will be read (RFC 9110 10.1.1), sent by the sender, so
+//     that a partial write is finished before anything else goes out.
 #include "server/connection.h"
 
+#include <algorithm>
 #include <array>
 #include <iterator>
 
@@ -17,8 +35,11 @@ namespace cork {
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
-// After this many body bytes in one wake the connection yields so that others get a turn.
+// After this many response body bytes in one wake the connection yields so that others get a
+// turn.
 constexpr std::uint64_t kSendBudgetPerWake = 8 * 1024 * 1024;
+// The same for request body bytes, read only to be thrown away: four reads.
+constexpr std::uint64_t kBodyBudgetPerWake = 4 * kReadChunk;
 constexpr std::size_t kDrainLimit = 64 * 1024;
 // Pipelined responses one worker sends for one connection before it lets the others have a turn.
 constexpr int kResponsesPerWake = 32;
@@ -61,6 +82,7 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
   bool responded = false;
   int responses_this_wake = 0;
   send_budget_ = kSendBudgetPerWake;
+  body_budget_ = kBodyBudgetPerWake;
   now_ms_ = now_ms;
   if (state_ == State::kReading && parser_.idle()) refresh_settings();
   for (;;) {
@@ -97,17 +119,45 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
       }
     }
 
+    if (discarding_body()) {
+      // The 100 Continue the plan asked for goes out whole before the body is read.
+      const ResponseSender::Result sent = sender_.send_continue(socket_.get());
+      if (sent == ResponseSender::Result::kFailed) {
+        socket_failed_ = true;
+        return Next::kClose;
+      }
+      if (sent == ResponseSender::Result::kBlocked) {
+        deadline_ms.store(request_deadline_ms(), std::memory_order_relaxed);
+        return Next::kWrite;
+      }
+      if (now_ms >= request_deadline_ms()) {
+        time_out_body();
+        continue;
+      }
+      if (body_over_limit_) {
+        cut_body();
+        continue;
+      }
+      if (body_budget_ == 0) {
+        // Fairness, as after kResponsesPerWake: what is left in the socket brings the
+        // connection back through EPOLLIN at once; bytes already read need EPOLLOUT.
+        deadline_ms.store(request_deadline_ms(), std::memory_order_relaxed);
+        return input_pos_ < input_.size() ? Next::kWrite : Next::kRead;
+      }
+    }
+
     // Answer what is already buffered (pipelined requests) before reading more. A request
     // whose head just completed needs one more feed, even with no bytes, to reach its end.
     if (input_pos_ < input_.size() || parser_.in_body()) {
       if (request_started_ms_ == 0) request_started_ms_ = now_ms;  // a pipelined request
-      const auto result = parser_.feed(std::string_view(input_).substr(input_pos_));
+      const auto result = feed(std::string_view(input_).substr(input_pos_));
       input_pos_ += result.consumed;
       if (input_pos_ == input_.size()) {
         input_.clear();
         input_pos_ = 0;
       }
       if (handle_event(result)) continue;
+      if (discarding_body() && (body_over_limit_ || body_budget_ == 0)) continue;
     }
 
     // A short read emptied the socket; with level-triggered EPOLLONESHOT the re-arm reports
@@ -121,11 +171,12 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
         input_maybe_pending_ = r.bytes == kReadChunk;
         if (request_started_ms_ == 0 && parser_.idle()) request_started_ms_ = now_ms;
         std::string_view data(scratch, r.bytes);
-        const auto result = parser_.feed(data);
+        const auto result = feed(data);
         data.remove_prefix(result.consumed);
         input_.assign(data);  // what the parser has not consumed yet (pipelined requests)
         input_pos_ = 0;
         if (handle_event(result)) continue;
+        if (discarding_body() && body_over_limit_) continue;
         if (!input_maybe_pending_) return wait_for_input(now_ms);
         continue;
       }
@@ -135,6 +186,7 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
       case IoResult::Status::kWouldBlock:
         return wait_for_input(now_ms);
       case IoResult::Status::kError:
+        socket_failed_ = true;
         return Next::kClose;  // ECONNRESET and friends
     }
   }
@@ -145,11 +197,10 @@ Connection::Next Connection::wait_for_input(std::int64_t now_ms) {
   // whose first bytes have not come): nothing to finish, close now.
   if (context_.draining.load(std::memory_order_relaxed) && between_requests()) return Next::kClose;
   std::int64_t deadline;
-  if (parser_.in_body()) {
-    deadline = now_ms + settings_->header_timeout_ms;  // a body must keep coming
-  } else if (!parser_.idle() || request_started_ms_ != 0) {
-    // RFC 9112 leaves this to us: the whole head within header_timeout (slowloris), counted
-    // from its first byte (or from the accept, for a connection's first request).
+  if (!parser_.idle() || request_started_ms_ != 0) {
+    // RFC 9112 leaves this to us: the whole request, head and a body being discarded alike,
+    // within header_timeout (slowloris, a trickling body), counted from its first byte (or from
+    // the accept, for a connection's first request). Never restarted by more bytes.
     if (request_started_ms_ == 0) request_started_ms_ = now_ms;
     deadline = request_started_ms_ + settings_->header_timeout_ms;
   } else {
@@ -176,8 +227,52 @@ RequestFacts Connection::request_facts() const {
   facts.date = http_date_at(facts.wall);
   facts.keep_alive_allowed =
       settings_->keepalive_timeout_ms > 0 && !context_.draining.load(std::memory_order_relaxed);
-  facts.has_body = parser_.has_body();
+  facts.body = body_facts();
   return facts;
+}
+
+RequestBody Connection::body_facts() const {
+  if (!parser_.has_body()) return RequestBody::kNone;
+  const std::uint64_t limit = settings_->max_discard_body;
+  if (body_over_limit_) return RequestBody::kTooLarge;
+  if (parser_.chunked()) return limit > 0 ? RequestBody::kChunked : RequestBody::kTooLarge;
+  return parser_.content_length() <= limit ? RequestBody::kFits : RequestBody::kTooLarge;
+}
+
+std::int64_t Connection::request_deadline_ms() const {
+  return request_started_ms_ + settings_->header_timeout_ms;
+}
+
+bool Connection::discarding_body() const {
+  return state_ == State::kReading && response_planned_ && parser_.in_body() && parser_.has_body();
+}
+
+RequestParser::Result Connection::feed(std::string_view bytes) {
+  if (!discarding_body()) return parser_.feed(bytes);
+  // Never more than max_discard_body in all: the parser is given only what the limit allows,
+  // and a body that still goes on after that is over it.
+  const std::uint64_t limit = settings_->max_discard_body;
+  const std::uint64_t room = limit > body_bytes_ ? limit - body_bytes_ : 0;
+  const bool capped = bytes.size() > room;
+  if (capped) bytes = bytes.substr(0, static_cast<std::size_t>(room));
+  const RequestParser::Result result = parser_.feed(bytes);
+  body_bytes_ += result.consumed;
+  body_budget_ -= std::min<std::uint64_t>(body_budget_, result.consumed);
+  if (capped && result.event == RequestParser::Event::kNeedMore) body_over_limit_ = true;
+  return result;
+}
+
+void Connection::cut_body() {
+  // Planned again as a body too large to read: the answer goes out now and closes.
+  context_.metrics.count_body(BodyOutcome::kCut);
+  start_response(handler_.handle(parser_.head(), *settings_, request_facts()));
+  state_ = State::kSending;
+}
+
+void Connection::time_out_body() {
+  context_.metrics.count_body(BodyOutcome::kTimeout);
+  start_response(handler_.refuse_timed_out(parser_.head(), request_facts()));
+  state_ = State::kSending;
 }
 
 bool Connection::handle_event(RequestParser::Result result) {
@@ -185,20 +280,23 @@ bool Connection::handle_event(RequestParser::Result result) {
     case RequestParser::Event::kNeedMore:
       return false;
     case RequestParser::Event::kHeadComplete: {
+      body_bytes_ = 0;
+      body_over_limit_ = false;
       start_response(handler_.handle(parser_.head(), *settings_, request_facts()));
       const ResponsePlan& plan = sender_.plan();
-      if (parser_.has_body()) {
-        if (!plan.keep_alive && plan.status >= 400) {
-          // A refusal that closes the connection is sent at once: the body is never read (a
-          // client waiting for 100 Continue would otherwise wait for nothing).
-          state_ = State::kSending;
-        } else if (plan.expect_continue) {
-          send_continue();
-        }
+      if (plan.request_body == ResponsePlan::Body::kUnread) {
+        // Sent at once; the body is never read (see "Request bodies" above).
+        context_.metrics.count_body(BodyOutcome::kUnread);
+        state_ = State::kSending;
+      } else if (plan.expect_continue) {
+        sender_.queue_continue();  // sent before the body is read, at the top of serve()'s loop
       }
       return true;
     }
     case RequestParser::Event::kMessageComplete:
+      if (sender_.plan().request_body == ResponsePlan::Body::kDiscard) {
+        context_.metrics.count_body(BodyOutcome::kDiscarded);
+      }
       state_ = State::kSending;
       return true;
     case RequestParser::Event::kError:
@@ -221,13 +319,6 @@ void Connection::start_response(ResponsePlan&& plan) {
   sender_.start(std::move(plan));
 }
 
-void Connection::send_continue() {
-  // Best effort: between responses the socket buffer is empty, so 25 bytes always fit; if they
-  // do not, the client sends its body after its own wait (RFC 9110 10.1.1).
-  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-  (void)send_some(socket_.get(), kContinue.data(), kContinue.size(), MSG_DONTWAIT);
-}
-
 std::int64_t Connection::request_elapsed_ms() const {
   return request_started_ms_ > 0 && now_ms_ >= request_started_ms_ ? now_ms_ - request_started_ms_
                                                                    : 0;
@@ -235,9 +326,10 @@ std::int64_t Connection::request_elapsed_ms() const {
 
 void Connection::finish_response() {
   log_access();
-  context_.metrics.count_response(sender_.plan().status,
-                                  sender_.head_bytes_sent() + sender_.body_bytes_sent(),
-                                  request_elapsed_ms() * 1000);
+  context_.metrics.count_response(
+      sender_.plan().status,
+      sender_.continue_bytes_sent() + sender_.head_bytes_sent() + sender_.body_bytes_sent(),
+      request_elapsed_ms() * 1000);
   context_.metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
   response_planned_ = false;
   response_done_ = true;
@@ -271,6 +363,15 @@ void Connection::prepare_close() {
   close_prepared_ = true;
   const int fd = socket_.get();
   if (fd < 0) return;
+  if (discarding_body() && !peer_closed_ && !socket_failed_) {
+    // The body did not come in time (the reactor's timer; or the forced close at the end of a
+    // shutdown): RFC 9110 15.5.9, a 408 before the close, if it fits into the socket now.
+    // Nothing of the planned answer was sent; a 100 Continue cut short is finished first.
+    now_ms_ = context_.clock.monotonic_ms();
+    time_out_body();
+    std::uint64_t no_file_bytes = 0;
+    if (sender_.send(fd, no_file_bytes) == ResponseSender::Result::kDone) finish_response();
+  }
   if (response_planned_) {
     // An unfinished response (client gone, timeout, shutdown): its duration runs to now, not
     // to the last wake (a send_timeout close comes from the reactor, long after it).

@@ -11,8 +11,9 @@
 //     nobody touches it; the reactor touches it only after claim_for_close().
 //   * The queue carries a ConnHandle (fd + generation), never a pointer.
 //
-// Connection-level state machine (beside llhttp's): reading head -> discarding body ->
-// sending -> keep-alive (reading head) or close.
+// Connection-level state machine (beside llhttp's): reading head -> discarding body (or not
+// reading it at all) -> sending -> keep-alive (reading head) or close. Which bodies are read,
+// and the bounds on reading them: connection.cc, "Request bodies".
 #pragma once
 
 #include <netinet/in.h>
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "http/request_parser.h"
 #include "server/conn_handle.h"
@@ -70,8 +72,15 @@ class Connection {
   enum class State : std::uint8_t { kReading, kSending };
 
   bool handle_event(RequestParser::Result result);
+  RequestParser::Result feed(std::string_view bytes);
   void start_response(ResponsePlan&& plan);
-  void send_continue();
+  // True while the body of a request whose plan discards it is being read.
+  bool discarding_body() const;
+  // The body went past max_discard_body, or its time ran out: a new plan that closes.
+  void cut_body();
+  void time_out_body();
+  RequestBody body_facts() const;
+  std::int64_t request_deadline_ms() const;
   RequestFacts request_facts() const;
   std::int64_t request_elapsed_ms() const;
   void finish_response();
@@ -92,6 +101,7 @@ class Connection {
   std::uint64_t settings_generation_ = 0;
   std::int64_t now_ms_ = 0;        // monotonic time of the current request
   std::uint64_t send_budget_ = 0;  // file bytes this serve() call may still send
+  std::uint64_t body_budget_ = 0;  // request body bytes this serve() call may still read
   State state_ = State::kReading;
   RequestParser parser_;
   ResponseSender sender_;
@@ -101,7 +111,10 @@ class Connection {
   std::int64_t request_started_ms_ = 0;  // when the first byte of the current request came
   bool response_planned_ = false;        // a plan is being sent (or waits for the request's body)
   bool response_done_ = false;           // the last response was completely sent
+  std::uint64_t body_bytes_ = 0;         // of the current request's body read, chunk framing too
+  bool body_over_limit_ = false;         // ... and more came than max_discard_body allows
   bool peer_closed_ = false;             // recv() returned 0: the client sent FIN
+  bool socket_failed_ = false;           // recv() or send() failed (ECONNRESET and friends)
   bool close_prepared_ = false;
 };
 

@@ -2,6 +2,7 @@
 #include "server/metrics.h"
 
 #include <iterator>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -71,6 +72,15 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
   metric("cork_file_cache_descriptor_limit", "gauge",
          "The descriptor budget's share for the open-file cache.");
   fmt::format_to(it, "cork_file_cache_descriptor_limit {}\n", g.file_cache_descriptor_limit);
+  metric("cork_request_bodies_total", "counter",
+         "Request bodies, by what became of them (none is used): discarded (read and thrown "
+         "away), unread (answered at once and closed: a refusal, or over max_discard_body), cut "
+         "(chunked, past max_discard_body), timeout (408).");
+  constexpr std::string_view kOutcomes[kBodyOutcomes] = {"discarded", "unread", "cut", "timeout"};
+  for (std::size_t o = 0; o < kBodyOutcomes; ++o) {
+    fmt::format_to(it, "cork_request_bodies_total{{outcome=\"{}\"}} {}\n", kOutcomes[o],
+                   load(m.request_bodies[o]));
+  }
   metric("cork_uptime_seconds", "gauge", "Seconds since start.");
   fmt::format_to(it, "cork_uptime_seconds {:.3f}\n", g.uptime_seconds);
 

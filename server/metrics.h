@@ -6,10 +6,20 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace cork {
+
+// What became of a request body (cork never uses one; server/connection.cc: "Request bodies").
+enum class BodyOutcome : std::uint8_t {
+  kDiscarded,  // read to its end and thrown away; the connection may be kept
+  kUnread,     // not read at all: answered at once, connection closed
+  kCut,        // a chunked body that went past max_discard_body: answered, connection closed
+  kTimeout,    // not complete within header_timeout: 408, connection closed
+};
+inline constexpr std::size_t kBodyOutcomes = 4;
 
 // Neither copyable nor movable: everyone holds a reference. All members safe from any thread.
 struct Metrics {
@@ -24,6 +34,9 @@ struct Metrics {
   // A finished response: its status, the bytes it put on the wire and how long the request took
   // from its first byte to its last response byte.
   void count_response(int status, std::uint64_t bytes, std::int64_t duration_us);
+  void count_body(BodyOutcome outcome) {
+    request_bodies[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+  }
 
   std::array<std::atomic<std::uint64_t>, 6> responses{};  // by status / 100 (1..5)
   std::atomic<std::uint64_t> bytes_sent{0};
@@ -38,6 +51,7 @@ struct Metrics {
   std::atomic<std::uint64_t> file_cache_misses{0};
   // Opens or accepts that failed for want of descriptors (EMFILE, ENFILE) and shed the cache.
   std::atomic<std::uint64_t> file_cache_sheds{0};
+  std::array<std::atomic<std::uint64_t>, kBodyOutcomes> request_bodies{};  // by BodyOutcome
 };
 
 // What the page shows beside the counters.

@@ -76,6 +76,7 @@ class RequestHandler::Planner {
   const Settings* settings_;  // null for a request that failed to parse
   const RequestFacts& facts_;
   ResponsePlan plan_;
+  bool reads_body_ = false;  // the connection reads (and discards) the body before answering
   bool expect_continue_ = false;
 };
 
@@ -97,22 +98,36 @@ ResponsePlan RequestHandler::Planner::finish(const ResponseHead& head) {
   append_response_head(buffer, head);
   plan_.head.assign(buffer.data(), buffer.size());
   plan_.status = head.status;
+  if (facts_.body != RequestBody::kNone) {
+    plan_.request_body = reads_body_ ? ResponsePlan::Body::kDiscard : ResponsePlan::Body::kUnread;
+  }
   return std::move(plan_);
 }
 
 ResponsePlan RequestHandler::Planner::route() {
   const RequestHead& head = request_;
+  const bool has_body = facts_.body != RequestBody::kNone;
   // RFC 9110 10.1.1: 100-continue is the only expectation; HTTP/1.0 requests' are ignored.
+  bool waits_for_continue = false;
   if (head.version_minor >= 1 && head.count("expect") > 0) {
     const auto expect = head.header("expect");
     if (head.count("expect") > 1 || !equals_ignore_case(*expect, "100-continue")) {
       return error(417, /*close=*/true);
     }
-    expect_continue_ = facts_.has_body;
+    waits_for_continue = has_body;
   }
+  // Which bodies are read before the answer (server/connection.cc, "Request bodies"): one whose
+  // length is known to fit, and a chunked one unless its client waits for 100 Continue (that
+  // would be a promise to read a body of any size, RFC 9110 10.1.1). Any other is left unread:
+  // the answer goes out at once and closes the connection (RFC 9112 9.6).
+  reads_body_ = facts_.body == RequestBody::kFits ||
+                (facts_.body == RequestBody::kChunked && !waits_for_continue);
+  if (has_body && !reads_body_) plan_.keep_alive = false;
+  expect_continue_ = waits_for_continue && reads_body_;
   if (head.method == Method::kOtherKnown) {
-    // RFC 9110 15.5.6: 405 lists the methods the resource supports.
-    return error(405, /*close=*/false);
+    // RFC 9110 15.5.6: 405 lists the methods the resource supports. A refused method's body is
+    // never read: the 405 goes out at once.
+    return error(405, /*close=*/has_body);
   }
   if (!settings_->status_path.empty()) {
     const std::string_view path = std::string_view(head.target).substr(0, head.target.find('?'));
@@ -274,7 +289,10 @@ ResponsePlan RequestHandler::Planner::error(int status, bool close, std::string_
                                             bool body_for_head) {
   // A refused request whose client waits for 100 Continue gets the final response without it
   // (RFC 9110 10.1.1), and the connection closes instead of reading a body that may never come.
-  if (close || expect_continue_) plan_.keep_alive = false;
+  if (close || expect_continue_) {
+    plan_.keep_alive = false;
+    reads_body_ = false;
+  }
   const std::string_view page = cork::status_page(status);
   ResponseHead response = base_head(status);
   response.content_type = "text/html; charset=utf-8";
@@ -297,6 +315,11 @@ ResponsePlan RequestHandler::refuse_malformed(int status, const RequestHead& hea
                                               const RequestFacts& facts) const {
   return Planner(*this, head, nullptr, facts)
       .error(status, /*close=*/true, {}, /*body_for_head=*/true);
+}
+
+ResponsePlan RequestHandler::refuse_timed_out(const RequestHead& head,
+                                              const RequestFacts& facts) const {
+  return Planner(*this, head, nullptr, facts).error(408, /*close=*/true);
 }
 
 ResponsePlan RequestHandler::refuse_overloaded(std::string_view date) const {

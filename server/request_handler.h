@@ -19,6 +19,15 @@
 
 namespace cork {
 
+// A request's body as the connection knows it when it asks for a plan: what the head announced,
+// measured against max_discard_body.
+enum class RequestBody : std::uint8_t {
+  kNone,      // no body
+  kFits,      // a Content-Length within max_discard_body
+  kChunked,   // chunked: its length shows only as it is read (the connection stops at the limit)
+  kTooLarge,  // a longer Content-Length, or a chunked body that went past the limit
+};
+
 // What the handler needs to know about a request besides its head. Copyable value; borrows.
 struct RequestFacts {
   const sockaddr_storage* peer = nullptr;  // for the status page's address filter and logs
@@ -28,7 +37,7 @@ struct RequestFacts {
   // it formats another date).
   std::string_view date;
   bool keep_alive_allowed = true;  // keep-alive configured and the server not draining
-  bool has_body = false;           // the request announces a body
+  RequestBody body = RequestBody::kNone;
 };
 
 // Neither copyable nor movable (holds references); one per server, shared by every worker.
@@ -50,6 +59,9 @@ class RequestHandler {
   // The 503 the reactor sends when it cannot take a connection (no request read): an error page
   // and a close. `date` is the Date field.
   ResponsePlan refuse_overloaded(std::string_view date) const;
+  // The 408 for a request whose body did not arrive within header_timeout: an error page and a
+  // close (RFC 9110 15.5.9).
+  ResponsePlan refuse_timed_out(const RequestHead& head, const RequestFacts& facts) const;
 
  private:
   class Planner;

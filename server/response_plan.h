@@ -25,10 +25,18 @@ struct ResponsePlan {
     std::uint64_t length = 0;
   };
 
+  // What the connection does with the request's body before it sends the plan.
+  enum class Body : std::uint8_t {
+    kNone,     // the request has none
+    kDiscard,  // read it to its end and throw it away first (bounded: server/connection.cc)
+    kUnread,   // never read it: the plan goes out at once and closes the connection
+  };
+
   int status = 0;
   bool keep_alive = true;  // false: the connection closes after this response
-  // The request has a body and asked for 100 Continue, and the plan reads that body: the
-  // connection sends the interim response before reading on.
+  Body request_body = Body::kNone;
+  // The request asked for 100 Continue and the plan discards its body: the connection sends the
+  // interim response before reading on. Never set with Body::kUnread (RFC 9110 10.1.1).
   bool expect_continue = false;
   std::string head;  // status line, fields and the empty line
   // The inline body sent right after the head (in the same system call): owned_body when not

@@ -43,8 +43,25 @@ void ResponseSender::start(ResponsePlan&& plan) {
   }
 }
 
+void ResponseSender::queue_continue() {
+  continue_queued_ = true;
+  continue_sent_ = 0;
+}
+
+ResponseSender::Result ResponseSender::send_continue(int socket) {
+  while (continue_pending()) {
+    const IoResult r =
+        send_some(socket, kContinue.data() + continue_sent_, kContinue.size() - continue_sent_);
+    if (!r.ok()) return from_io(r);
+    continue_sent_ += r.bytes;
+  }
+  return Result::kDone;
+}
+
 void ResponseSender::finish() {
   active_ = false;
+  continue_queued_ = false;
+  continue_sent_ = 0;
   plan_.file.reset();
   plan_.file_fd = -1;
   plan_.pieces.clear();
@@ -95,6 +112,8 @@ ResponseSender::Result ResponseSender::send_head_and_inline_body(int socket) {
 }
 
 ResponseSender::Result ResponseSender::send(int socket, std::uint64_t& budget) {
+  // An interim response cut by a full socket is finished before the final one starts.
+  if (const Result r = send_continue(socket); r != Result::kDone) return r;
   std::vector<ResponsePlan::FilePiece>& pieces = plan_.pieces;
   if (!pieces.empty() && !corked_ && sent_ == 0) {  // once, before the head's first byte
     // Head, part heads and file bytes leave in full segments; uncorking flushes the tail.

@@ -36,6 +36,7 @@ std::shared_ptr<const Settings> make_settings(const Config& config, std::string&
   settings->limits.max_request_line = config.max_request_line;
   settings->limits.max_header_bytes = config.max_header_bytes;
   settings->limits.max_headers = config.max_headers;
+  settings->max_discard_body = config.max_discard_body;
   settings->header_timeout_ms = config.header_timeout_ms;
   settings->keepalive_timeout_ms = config.keepalive_timeout_ms;
   settings->send_timeout_ms = config.send_timeout_ms;

@@ -32,6 +32,9 @@ struct Settings {
   OpenMethod open_method = OpenMethod::kOpenat2;
   int open_method_errno = 0;
   ParserLimits limits;
+  // The longest request body read and thrown away before the answer (server/connection.cc).
+  std::uint64_t max_discard_body = 64 * 1024;
+  // The whole request, head and discarded body, within this of its first byte.
   std::int64_t header_timeout_ms = 10'000;
   std::int64_t keepalive_timeout_ms = 15'000;  // 0 = no keep-alive
   // A connection waiting to send that makes no progress for this long is closed.

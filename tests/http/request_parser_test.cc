@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -264,6 +265,55 @@ TEST(RequestParser, HasBodyAfterTheHead) {
   r = none.feed("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
   ASSERT_EQ(r.event, Event::kHeadComplete);
   EXPECT_FALSE(none.has_body());
+}
+
+// What the connection measures against max_discard_body, read at each head.
+struct BodySeen {
+  std::string target;
+  std::uint64_t content_length;
+  bool chunked;
+  bool operator==(const BodySeen&) const = default;
+};
+
+std::vector<BodySeen> bodies_seen(std::string_view input, std::size_t cut) {
+  RequestParser parser({});
+  std::vector<BodySeen> seen;
+  for (std::string_view piece : {input.substr(0, cut), input.substr(cut)}) {
+    for (;;) {
+      const auto r = parser.feed(piece);
+      piece.remove_prefix(r.consumed);
+      if (r.event == Event::kError) return {{"error", 0, false}};
+      if (r.event == Event::kNeedMore) break;
+      if (r.event == Event::kHeadComplete) {
+        seen.push_back({parser.head().target, parser.content_length(), parser.chunked()});
+      }
+    }
+  }
+  return seen;
+}
+
+// The announced length or chunked, each request's own whatever the splits: nothing is left
+// over from the request before.
+TEST(RequestParser, BodyLengthAndCodingAfterEachHeadAtEverySplit) {
+  const struct {
+    std::string input;
+    std::vector<BodySeen> expected;
+  } cases[] = {
+      {"GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000000000\r\n\r\n",
+       {{"/a", 1'000'000'000'000, false}}},
+      {"GET /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+       "GET /c HTTP/1.1\r\nHost: h\r\n\r\n",
+       {{"/b", 0, true}, {"/c", 0, false}}},
+      {"GET /d HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
+       "GET /e HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+       {{"/d", 5, false}, {"/e", 0, false}}},
+  };
+  for (const auto& c : cases) {
+    for (std::size_t cut = 0; cut <= c.input.size(); ++cut) {
+      EXPECT_EQ(bodies_seen(c.input, cut), c.expected)
+          << printable_for_trace(c.input) << " split at " << cut;
+    }
+  }
 }
 
 TEST(RequestParser, OverlongUnknownMethodIs400) {

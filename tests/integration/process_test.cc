@@ -89,7 +89,8 @@ TEST(ConfigTest, CheckAcceptsAFullValidConfig) {
       (dir.path() / "www").string() +
       "\nthreads = 2\nqueue_capacity = 64\nmax_connections = 100\nbacklog = 16\n"
       "[http]\nindex = index.html\nkeepalive_timeout = 5\nheader_timeout = 3\n"
-      "max_request_line = 4096\nmax_header_bytes = 8192\nmax_headers = 50\n"
+      "max_request_line = 4K\nmax_header_bytes = 8192\nmax_headers = 50\n"
+      "max_discard_body = 1M\n"
       "[log]\nlevel = debug\naccess_log = off\nerror_log = -\n";
   auto path = dir.write_file("cork.ini", config);
   RunResult run = run_cork({"-c", path.string(), "--check"});
@@ -149,6 +150,7 @@ const BadConfig kBadConfigs[] = {
     {"PortOutOfRange", "[server]\nhost = 127.0.0.1\nport = 70000\n"},
     {"PortNotANumber", "[server]\nhost = 127.0.0.1\nport = http\n"},
     {"TimeoutNotANumber", "[http]\nindex = index.html\nheader_timeout = soon\n"},
+    {"SizeWithAnUnknownUnit", "[http]\nindex = index.html\nmax_discard_body = 64KB\n"},
     {"UnknownLogLevel", "[log]\naccess_log = off\nlevel = loud\n"},
 };
 

@@ -34,6 +34,7 @@ TEST(Config, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.max_request_line, 8192u);
   EXPECT_EQ(c.max_header_bytes, 16384u);
   EXPECT_EQ(c.max_headers, 100u);
+  EXPECT_EQ(c.max_discard_body, 64u * 1024);
   EXPECT_EQ(c.max_ranges, 64u);  // zsync asks for 20 ranges at a time
   EXPECT_EQ(c.file_cache_entries, 4096u);
   EXPECT_EQ(c.file_cache_memory, std::size_t{64} << 20);
@@ -53,6 +54,7 @@ TEST(Config, ReadsEveryKey) {
       "queue_capacity = 10\nmax_connections = 20\nbacklog = 30\n"
       "[http]\nindex = home.html\nkeepalive_timeout = 5\nheader_timeout = 7\n"
       "max_request_line = 1000\nmax_header_bytes = 2000\nmax_headers = 40\n"
+      "max_discard_body = 1M\n"
       "[log]\nlevel = debug\naccess_log = off\nerror_log = /tmp/e.log\n";
   Config c;
   std::string error;
@@ -70,6 +72,7 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_EQ(c.max_request_line, 1000u);
   EXPECT_EQ(c.max_header_bytes, 2000u);
   EXPECT_EQ(c.max_headers, 40u);
+  EXPECT_EQ(c.max_discard_body, 1u << 20);
   EXPECT_EQ(c.level, LogLevel::kDebug);
   EXPECT_EQ(c.access_log, "off");
   EXPECT_EQ(c.error_log, "/tmp/e.log");
@@ -252,6 +255,77 @@ TEST(Config, BadTimeoutsNameTheirLine) {
       EXPECT_EQ(error_for(std::string("[http]\n") + key + " = " + bad + "\n")
                     .rfind(std::string("cork.ini:2: ") + key + " must be", 0),
                 0u);
+    }
+  }
+}
+
+constexpr const char* kSizeKeys[] = {"max_request_line", "max_header_bytes", "max_discard_body"};
+
+std::uint64_t size_of(const Config& c, std::string_view key) {
+  if (key == "max_request_line") return c.max_request_line;
+  if (key == "max_header_bytes") return c.max_header_bytes;
+  return c.max_discard_body;
+}
+
+// A plain number is bytes; K, M and G (either case) are binary multiples, as nginx reads them.
+TEST(Config, SizesTakeBytesOrKMG) {
+  struct Case {
+    const char* value;
+    std::uint64_t bytes;
+  };
+  const Case cases[] = {{"4096", 4096},      {"4K", 4096},         {"4k", 4096},
+                        {"64K", 65536},      {"1M", 1u << 20},     {"1m", 1u << 20},
+                        {"1024K", 1u << 20}, {"1048576", 1u << 20}};
+  for (const Case& t : cases) {
+    for (const char* key : kSizeKeys) {
+      SCOPED_TRACE(std::string(key) + " = " + t.value);
+      Config c;
+      std::string error;
+      ASSERT_TRUE(parse_config(std::string("[http]\n") + key + " = " + t.value + "\n", "cork.ini",
+                               c, error))
+          << error;
+      EXPECT_EQ(size_of(c, key), t.bytes);
+    }
+  }
+  Config c;
+  std::string error;
+  ASSERT_TRUE(parse_config("[http]\nmax_discard_body = 64G\n", "cork.ini", c, error)) << error;
+  EXPECT_EQ(c.max_discard_body, std::uint64_t{64} << 30);
+  ASSERT_TRUE(parse_config("[http]\nmax_discard_body = 0\n", "cork.ini", c, error)) << error;
+  EXPECT_EQ(c.max_discard_body, 0u) << "0: no body is ever read";
+}
+
+TEST(Config, BadSizesNameTheirLine) {
+  EXPECT_EQ(error_for("[http]\n\nmax_discard_body = lots\n"),
+            "cork.ini:3: max_discard_body must be a size in bytes (65536, 64K, 1M) in 0..64G, not "
+            "'lots'");
+  EXPECT_EQ(error_for("[http]\nmax_header_bytes = 2M\n"),
+            "cork.ini:2: max_header_bytes must be a size in bytes (65536, 64K, 1M) in 256..1M, not "
+            "'2M'");
+  EXPECT_EQ(error_for("[http]\nmax_request_line = 32\n"),
+            "cork.ini:2: max_request_line must be a size in bytes (65536, 64K, 1M) in 64..1M, not "
+            "'32'");
+  // Signs, fractions, spaces, other units, a unit alone, over the bound, and numbers too large
+  // for any integer type (also once multiplied): all refused, none wraps around.
+  const char* const bad_values[] = {"-1",
+                                    "+5",
+                                    "1.5K",
+                                    "64 K",
+                                    "K",
+                                    "1T",
+                                    "1KB",
+                                    "1KiB",
+                                    "0x10",
+                                    "65G",
+                                    "68719476737",
+                                    "16777216G",
+                                    "99999999999999999999999",
+                                    "18446744073709551616"};
+  for (const char* bad : bad_values) {
+    for (const char* key : kSizeKeys) {
+      SCOPED_TRACE(std::string(key) + " = " + bad);
+      const std::string error = error_for(std::string("[http]\n") + key + " = " + bad + "\n");
+      EXPECT_EQ(error.rfind(std::string("cork.ini:2: ") + key + " must be", 0), 0u) << error;
     }
   }
 }

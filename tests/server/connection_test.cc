@@ -1,9 +1,12 @@
 // Connection: the socket state machine over a socketpair with a fake clock: the deadlines it
 // asks the reactor for (header timeout counted from the first byte, keep-alive after a
 // response, send timeout while blocked), pipelining, Connection: close and its FIN, a peer that
-// goes away, and drain. No listener, no reactor, no waiting.
+// goes away, and drain; request bodies: a refused one answered at once, the total body deadline
+// and its 408, the per-wake budget of the body loop, and a 100 Continue that has to wait for
+// room. No listener, no reactor, no waiting.
 #include "server/connection.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <gtest/gtest.h>
@@ -23,6 +26,12 @@ class ConnectionTest : public ::testing::Test {
     root_.write_file("big.bin", std::string(8 * 1024 * 1024, 'b'));
     Config config;
     config.access_log = "off";
+    start(config);
+  }
+
+  // A new connection served with `config`'s settings.
+  void start(const Config& config) {
+    connection_.reset();
     settings_ = testing::settings_for(root_, config);
     context_ = std::make_unique<ServerContext>(log_, access_log_, clock_, settings_);
     testing::SocketPair pair;
@@ -160,6 +169,145 @@ TEST_F(ConnectionTest, MalformedRequestIsAnsweredAndClosed) {
   send("GET / HTTP/1.1\r\nHost x\r\n\r\n");
   EXPECT_EQ(serve(), Connection::Next::kClose);
   EXPECT_EQ(receive().rfind("HTTP/1.1 400", 0), 0u);
+}
+
+// A refused method's body is never read: the 405 goes out at once, before any of it came.
+TEST_F(ConnectionTest, RefusedMethodWithABodyIsAnsweredAtOnceAndClosed) {
+  send("POST /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n");
+  EXPECT_EQ(serve(), Connection::Next::kClose);
+  const std::string r = receive();
+  EXPECT_EQ(r.rfind("HTTP/1.1 405 ", 0), 0u) << r;
+  EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << r;
+}
+
+// The body is due within header_timeout of the request's first byte (here the accept): bytes
+// of it do not move the deadline.
+TEST_F(ConnectionTest, BodyDeadlineCountsFromTheRequestsFirstByte) {
+  const std::int64_t first_byte = clock_.monotonic_ms();
+  send("GET /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
+  EXPECT_EQ(serve(), Connection::Next::kRead);
+  EXPECT_EQ(deadline(), first_byte + settings_->header_timeout_ms);
+  clock_.advance_ms(700);
+  send("cd");
+  EXPECT_EQ(serve(), Connection::Next::kRead);
+  EXPECT_EQ(deadline(), first_byte + settings_->header_timeout_ms)
+      << "more bytes of the body do not extend its deadline";
+  EXPECT_EQ(receive(), "");
+}
+
+// A worker that finds the body late (more bytes came after the deadline) answers 408 and closes.
+TEST_F(ConnectionTest, BodyPastItsDeadlineIsAnswered408AndClosed) {
+  send("GET /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
+  ASSERT_EQ(serve(), Connection::Next::kRead);
+  clock_.advance_ms(settings_->header_timeout_ms);
+  send("cd");
+  EXPECT_EQ(serve(), Connection::Next::kClose);
+  connection_->prepare_close();
+  const std::string r = receive();
+  EXPECT_EQ(r.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << r;
+  char byte;
+  EXPECT_EQ(::recv(client_.get(), &byte, 1, MSG_DONTWAIT), 0) << "FIN after the 408";
+}
+
+// The reactor closes a connection whose body did not come in time: the 408 goes out first.
+TEST_F(ConnectionTest, BodyThatTimesOutWhileWaitingIsAnswered408) {
+  send("GET /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
+  ASSERT_EQ(serve(), Connection::Next::kRead);
+  clock_.advance_ms(settings_->header_timeout_ms);
+  connection_->prepare_close();  // what the reactor's timer does
+  const std::string r = receive();
+  EXPECT_EQ(r.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << r;
+}
+
+// A chunked body is read while it stays within max_discard_body, chunk framing counted; one
+// byte past it, the request is answered at once and the connection closed.
+TEST_F(ConnectionTest, ChunkedBodyPastTheLimitIsCutAnsweredAndClosed) {
+  Config config;
+  config.access_log = "off";
+  config.max_discard_body = 30;
+  start(config);
+  const std::string head =
+      "GET /small.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  send(head + "5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n");  // 26 bytes
+  EXPECT_EQ(serve(), Connection::Next::kRead);
+  std::string r = receive();
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
+  EXPECT_EQ(r.find("Connection: close"), std::string::npos) << "within the limit: kept";
+  send(head + "5\r\nhello\r\n6\r\nworld!\r\n");  // 21 bytes, the end still to come
+  EXPECT_EQ(serve(), Connection::Next::kRead);
+  EXPECT_EQ(receive(), "");
+  send("1\r\nx\r\n");  // 27 bytes
+  EXPECT_EQ(serve(), Connection::Next::kRead);
+  send("1\r\ny\r\n");  // 33: past the limit
+  EXPECT_EQ(serve(), Connection::Next::kClose);
+  r = receive();
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("\r\n\r\nhello"), std::string::npos) << r;
+}
+
+// max_discard_body = 0: no body is read, not even a chunked one.
+TEST_F(ConnectionTest, NoBodyIsReadWithALimitOfZero) {
+  Config config;
+  config.access_log = "off";
+  config.max_discard_body = 0;
+  start(config);
+  send("GET /small.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  EXPECT_EQ(serve(), Connection::Next::kClose);
+  const std::string r = receive();
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << r;
+}
+
+// A body streaming in faster than it is read does not keep the worker: after the per-wake budget
+// the connection yields, with the rest still in the socket.
+TEST_F(ConnectionTest, BodyLoopYieldsAfterItsBudget) {
+  Config config;
+  config.access_log = "off";
+  config.max_discard_body = 1 << 30;  // read, not refused
+  start(config);
+  const int big = 8 << 20;
+  ::setsockopt(client_.get(), SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  send("GET /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n");
+  const std::string chunk(64 * 1024, 'b');
+  std::size_t queued = 0;
+  while (::send(client_.get(), chunk.data(), chunk.size(), MSG_DONTWAIT) > 0)
+    queued += chunk.size();
+  if (queued < 1024 * 1024) GTEST_SKIP() << "a socketpair holds only " << queued << " bytes here";
+  EXPECT_EQ(serve(), Connection::Next::kRead);
+  int unread = 0;
+  ASSERT_EQ(::ioctl(connection_->fd(), FIONREAD, &unread), 0);
+  EXPECT_GT(unread, 0) << "the whole " << queued << " bytes were read in one wake";
+  EXPECT_GE(unread, static_cast<int>(queued) - 512 * 1024) << "more than 512 KiB in one wake";
+  EXPECT_EQ(receive(), "") << "the body is not complete: no answer yet";
+}
+
+// 100 Continue goes through the sender: when the socket has no room for it, the connection waits
+// for output and sends it whole before reading the body; then the answer follows.
+TEST_F(ConnectionTest, ContinueThatDoesNotFitIsSentWhenThereIsRoom) {
+  const std::string filler(4096, 'f');
+  std::size_t filled = 0;
+  for (;;) {
+    const ssize_t n = ::send(connection_->fd(), filler.data(), filler.size(), MSG_DONTWAIT);
+    if (n <= 0) break;
+    filled += static_cast<std::size_t>(n);
+  }
+  send(
+      "GET /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+      "Expect: 100-continue\r\n\r\n");
+  EXPECT_EQ(serve(), Connection::Next::kWrite) << "no room for 100 Continue: wait for output";
+  std::string received = receive();
+  EXPECT_EQ(serve(), Connection::Next::kRead) << "100 Continue sent: wait for the body";
+  received += receive();
+  ASSERT_GE(received.size(), filled);
+  EXPECT_EQ(received.substr(filled), "HTTP/1.1 100 Continue\r\n\r\n");
+  send("hello");
+  EXPECT_EQ(serve(), Connection::Next::kRead);
+  received += receive();
+  EXPECT_EQ(received.substr(filled).rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0),
+            0u)
+      << received.substr(filled);
 }
 
 }  // namespace

@@ -62,5 +62,19 @@ TEST(Metrics, CountsResponsesBytesAndDurations) {
   EXPECT_TRUE(has_line(text, "# TYPE cork_request_duration_seconds histogram"));
 }
 
+TEST(Metrics, CountsRequestBodiesByOutcome) {
+  Metrics m;
+  m.count_body(BodyOutcome::kDiscarded);
+  m.count_body(BodyOutcome::kDiscarded);
+  m.count_body(BodyOutcome::kUnread);
+  m.count_body(BodyOutcome::kTimeout);
+  const std::string text = render_metrics(m, MetricsGauges{});
+  EXPECT_TRUE(has_line(text, "# TYPE cork_request_bodies_total counter")) << text;
+  EXPECT_TRUE(has_line(text, "cork_request_bodies_total{outcome=\"discarded\"} 2")) << text;
+  EXPECT_TRUE(has_line(text, "cork_request_bodies_total{outcome=\"unread\"} 1"));
+  EXPECT_TRUE(has_line(text, "cork_request_bodies_total{outcome=\"cut\"} 0"));
+  EXPECT_TRUE(has_line(text, "cork_request_bodies_total{outcome=\"timeout\"} 1"));
+}
+
 }  // namespace
 }  // namespace cork

@@ -56,18 +56,18 @@ class RequestHandlerTest : public ::testing::Test {
     peer_ = testing::loopback_peer();
   }
 
-  RequestFacts facts(bool has_body = false) const {
+  RequestFacts facts(RequestBody body = RequestBody::kNone) const {
     RequestFacts f;
     f.peer = &peer_;
     f.now_ms = clock_.monotonic_ms();
     f.wall = clock_.wall_seconds();
     f.date = date_;
-    f.has_body = has_body;
+    f.body = body;
     return f;
   }
 
-  ResponsePlan handle(const RequestHead& head, bool has_body = false) {
-    return handler_.handle(head, *settings_, facts(has_body));
+  ResponsePlan handle(const RequestHead& head, RequestBody body = RequestBody::kNone) {
+    return handler_.handle(head, *settings_, facts(body));
   }
 
   TempRoot root_;
@@ -210,15 +210,68 @@ TEST_F(RequestHandlerTest, UnknownExpectationIs417AndCloses) {
 
 TEST_F(RequestHandlerTest, ContinueOnlyForABodyThatWillBeRead) {
   const Fields expect = {{"Expect", "100-continue"}};
-  EXPECT_TRUE(
-      handle(request(Method::kGet, "/small.txt", expect), /*has_body=*/true).expect_continue);
-  EXPECT_FALSE(handle(request(Method::kGet, "/small.txt", expect), false).expect_continue);
+  const ResponsePlan fits = handle(request(Method::kGet, "/small.txt", expect), RequestBody::kFits);
+  EXPECT_TRUE(fits.expect_continue);
+  EXPECT_EQ(fits.request_body, ResponsePlan::Body::kDiscard);
+  EXPECT_TRUE(fits.keep_alive);
+  EXPECT_FALSE(handle(request(Method::kGet, "/small.txt", expect)).expect_continue);
   // A refusal does not invite the body, and closes instead of reading it.
-  const ResponsePlan refused = handle(request(Method::kGet, "/nope", expect), true);
+  const ResponsePlan refused = handle(request(Method::kGet, "/nope", expect), RequestBody::kFits);
   EXPECT_FALSE(refused.expect_continue);
   EXPECT_FALSE(refused.keep_alive);
+  EXPECT_EQ(refused.request_body, ResponsePlan::Body::kUnread);
+  // Nor does a body over max_discard_body, or a chunked one (its size is not known to fit):
+  // the answer comes at once and closes.
+  for (const RequestBody body : {RequestBody::kTooLarge, RequestBody::kChunked}) {
+    const ResponsePlan plan = handle(request(Method::kGet, "/small.txt", expect), body);
+    EXPECT_EQ(plan.status, 200);
+    EXPECT_FALSE(plan.expect_continue);
+    EXPECT_FALSE(plan.keep_alive);
+    EXPECT_TRUE(has_field(plan, "Connection: close"));
+    EXPECT_EQ(plan.request_body, ResponsePlan::Body::kUnread);
+  }
   // HTTP/1.0 expectations are ignored (RFC 9110 10.1.1).
-  EXPECT_FALSE(handle(request(Method::kGet, "/small.txt", expect, 0), true).expect_continue);
+  EXPECT_FALSE(
+      handle(request(Method::kGet, "/small.txt", expect, 0), RequestBody::kFits).expect_continue);
+}
+
+// Which bodies are read before the answer (server/connection.cc, "Request bodies").
+TEST_F(RequestHandlerTest, BodiesAreDiscardedWhenSmallAndOtherwiseLeftUnreadWithAClose) {
+  using Body = ResponsePlan::Body;
+  EXPECT_EQ(handle(request(Method::kGet, "/small.txt")).request_body, Body::kNone);
+  for (const RequestBody body : {RequestBody::kFits, RequestBody::kChunked}) {
+    const ResponsePlan plan = handle(request(Method::kGet, "/small.txt"), body);
+    EXPECT_EQ(plan.request_body, Body::kDiscard);
+    EXPECT_TRUE(plan.keep_alive);
+    const ResponsePlan missing = handle(request(Method::kGet, "/nope"), body);
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.request_body, Body::kDiscard) << "a 404 keeps the connection";
+    EXPECT_TRUE(missing.keep_alive);
+  }
+  const ResponsePlan large = handle(request(Method::kGet, "/small.txt"), RequestBody::kTooLarge);
+  EXPECT_EQ(large.status, 200);
+  EXPECT_EQ(large.request_body, Body::kUnread);
+  EXPECT_TRUE(has_field(large, "Connection: close"));
+  // A refused method's body is never read, however small; without one it keeps the connection.
+  const ResponsePlan post = handle(request(Method::kOtherKnown, "/small.txt"), RequestBody::kFits);
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.request_body, Body::kUnread);
+  EXPECT_TRUE(has_field(post, "Connection: close"));
+  EXPECT_TRUE(handle(request(Method::kOtherKnown, "/small.txt")).keep_alive);
+  // A refusal that closes anyway does not read it either.
+  EXPECT_EQ(handle(request(Method::kGet, "nonsense"), RequestBody::kFits).request_body,
+            Body::kUnread);
+}
+
+TEST_F(RequestHandlerTest, BodyTimeoutIs408AndCloses) {
+  const ResponsePlan plan =
+      handler_.refuse_timed_out(request(Method::kGet, "/small.txt"), facts(RequestBody::kFits));
+  EXPECT_EQ(plan.status, 408);
+  EXPECT_FALSE(plan.keep_alive);
+  EXPECT_TRUE(has_field(plan, "Connection: close"));
+  EXPECT_GT(plan.body_length(), 0u);
+  EXPECT_EQ(handler_.refuse_timed_out(request(Method::kHead, "/small.txt"), facts()).body_length(),
+            0u);
 }
 
 TEST_F(RequestHandlerTest, KeepAliveFollowsTheRequestAndTheServer) {

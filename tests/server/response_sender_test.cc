@@ -109,6 +109,50 @@ TEST_F(ResponseSenderTest, YieldsWhenTheBudgetIsSpent) {
   EXPECT_EQ(received, "H" + content);
 }
 
+TEST_F(ResponseSenderTest, ContinueGoesBeforeTheHead) {
+  sender_.queue_continue();
+  EXPECT_TRUE(sender_.continue_pending());
+  ResponsePlan plan;
+  plan.head = "HEAD\r\n\r\n";
+  sender_.start(std::move(plan));
+  std::uint64_t budget = 0;
+  EXPECT_EQ(sender_.send(server_.get(), budget), ResponseSender::Result::kDone);
+  EXPECT_EQ(drain(), "HTTP/1.1 100 Continue\r\n\r\nHEAD\r\n\r\n");
+  EXPECT_FALSE(sender_.continue_pending());
+  EXPECT_EQ(sender_.continue_bytes_sent(), 25u);
+  EXPECT_EQ(sender_.head_bytes_sent(), 8u);
+  sender_.finish();
+  EXPECT_EQ(sender_.continue_bytes_sent(), 0u) << "the next response has none";
+}
+
+// A 100 Continue that meets a full socket waits, and is finished before the final response,
+// even one that replaced the plan meanwhile (a 408).
+TEST_F(ResponseSenderTest, ContinueThatMeetsAFullSocketIsFinishedFirst) {
+  const std::string filler(4096, 'f');
+  std::size_t filled = 0;
+  for (ssize_t n; (n = ::send(server_.get(), filler.data(), filler.size(), MSG_DONTWAIT)) > 0;)
+    filled += static_cast<std::size_t>(n);
+  ResponsePlan first;
+  first.head = "FIRST\r\n\r\n";
+  sender_.start(std::move(first));
+  sender_.queue_continue();
+  EXPECT_EQ(sender_.send_continue(server_.get()), ResponseSender::Result::kBlocked);
+  EXPECT_TRUE(sender_.continue_pending());
+  std::string received = drain();
+  ResponsePlan second;
+  second.head = "SECOND\r\n\r\n";
+  sender_.start(std::move(second));
+  EXPECT_TRUE(sender_.continue_pending()) << "a new plan does not drop the queued 100";
+  std::uint64_t budget = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (sender_.send(server_.get(), budget) == ResponseSender::Result::kDone) break;
+    received += drain();
+  }
+  received += drain();
+  ASSERT_GE(received.size(), filled);
+  EXPECT_EQ(received.substr(filled), "HTTP/1.1 100 Continue\r\n\r\nSECOND\r\n\r\n");
+}
+
 TEST_F(ResponseSenderTest, FileShorterThanPlannedIsTruncatedNotPadded) {
   UniqueFd file = open_file("short", "abc");
   ResponsePlan plan;

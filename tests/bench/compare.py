@@ -42,7 +42,7 @@ Environment:
   BENCH_PORT       first of five consecutive loopback ports, six with --baseline (default 18180)
   BENCH_OUT        output folder (default tests/bench/results)
   BENCH_CACHE      where the generated document root is kept between runs (default
-                   /var/tmp/cork-bench; about 150 MiB; delete it to regenerate)
+                   /var/tmp/cork-bench; about 190 MiB on disk; delete it to regenerate)
   BENCH_KEEP       1: keep the temporary folder with the configurations and server logs
   BENCH_SYSCALL_SECONDS  length of the --syscalls run (default 5)
   CORK             the cork binary (default build/cork; built with `make build` when missing)

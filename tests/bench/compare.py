@@ -2,24 +2,29 @@
 """cork against nginx, lighttpd and h2o: static files over HTTP/1.1 on loopback, measured with wrk.
 
     make bench                                  # builds cork (Release), then runs this
-    python3 tests/bench/compare.py [--cork PATH] [--syscalls | --report-only]
+    python3 tests/bench/compare.py [--cork PATH] [--baseline PATH] [--syscalls | --report-only]
 
 What it does (everything on 127.0.0.1, every process it starts is stopped by PID at the end, also
 on Ctrl-C, SIGTERM or failure):
-  * makes a temporary document root with 1k.bin, 64k.bin, 1m.bin and 100m.bin (deterministic
-    content), world-readable (nginx's workers run as an unprivileged user);
+  * uses a document root with 1k.bin, 64k.bin, 1m.bin, 100m.bin, many/ (at least 20,000 files of
+    2 KiB in 100 folders, and at least 5x cork's file_cache_entries) and list/ (100 entries), all
+    deterministic, world-readable (nginx's workers run as an unprivileged user); it is generated
+    once under BENCH_CACHE and reused by later runs;
   * installs what is missing with apt-get (nginx-light, lighttpd, h2o, wrk, gnuplot-nox, procps,
     strace for --syscalls; through sudo when not root);
-  * writes comparable configurations: 2 workers/threads each, sendfile, no access log, keep-alive
-    without a practical request limit;
-  * checks that every server answers 200 with the right Content-Length and body for every file, and
-    stops with its log otherwise;
-  * runs each scenario (wrk -t2 --latency) in interleaved rounds (cork, nginx, lighttpd, h2o, cork,
-    ...), after a short unrecorded warm-up per server and scenario;
-  * reports per scenario and server the medians of req/s, transfer rate and p99 latency, the socket
-    errors and non-2xx/3xx responses summed over the rounds, the server's CPU time per request, and
-    its memory (RSS summed over all its processes) while and right after the 1000-connection runs;
-    then cork/peer ratios;
+  * gives every peer its best documented configuration, and runs a peer in both plausible
+    configurations where in doubt, as two servers (lighttpd: one process, its default and its
+    documentation's advice; lighttpd-mw: one worker process per core); see PEER_NOTES;
+  * checks that every server answers every file with 200, the right Content-Length and body, a
+    random sample of many/ likewise, 404 for a missing file (small body, keep-alive kept) and 200
+    with an HTML listing naming every entry of list/, and stops with its log otherwise;
+  * runs each scenario (wrk -t2 --latency) in interleaved rounds (cork, nginx, lighttpd, ...,
+    cork, ...), after a short unrecorded warm-up per server and scenario;
+  * reports per scenario and server the medians and spreads of req/s and p99 latency, the transfer
+    rate, the socket errors and wrong statuses summed over the rounds, the server's CPU time per
+    request, and its memory (RSS summed over all its processes) while and right after the
+    1000-connection runs; then cork / best peer (the best variant of any peer that answered
+    without errors) and cork / each peer (its best variant), with the range of each ratio;
   * writes tests/bench/results/latest.md (+ latest.json with every run) and latest.png (req/s per
     scenario, normalised to nginx = 1.0), and prints the Markdown to stdout.
 
@@ -30,20 +35,24 @@ scenario named is counted instead.
 
 Environment:
   BENCH_SECONDS    seconds per recorded run (default 5; the 100 MiB scenario runs twice as long)
-  BENCH_ROUNDS     interleaved rounds (default 3)
+  BENCH_ROUNDS     interleaved rounds (default 5)
   BENCH_WARMUP     seconds of unrecorded warm-up per server and scenario (default 1; 0 = none)
-  BENCH_SERVERS    subset/order of: cork nginx lighttpd h2o (comma or space separated)
+  BENCH_SERVERS    subset/order of: cork nginx lighttpd lighttpd-mw h2o (comma or space separated)
   BENCH_SCENARIOS  subset of the scenario names below (comma or space separated)
-  BENCH_PORT       first of four consecutive loopback ports, five with --baseline (default 18180)
+  BENCH_PORT       first of five consecutive loopback ports, six with --baseline (default 18180)
   BENCH_OUT        output folder (default tests/bench/results)
+  BENCH_CACHE      where the generated document root is kept between runs (default
+                   /var/tmp/cork-bench; about 190 MiB on disk; delete it to regenerate)
+  BENCH_KEEP       1: keep the temporary folder with the configurations and server logs
   BENCH_SYSCALL_SECONDS  length of the --syscalls run (default 5)
   CORK             the cork binary (default build/cork; built with `make build` when missing)
 
-The load generator shares the 2 cores with the server under test, as in any single-machine
+The load generator shares the cores with the server under test, as in any single-machine
 benchmark: absolute numbers are those of this box, the ratios are what to compare.
 """
 
 import argparse
+import collections
 import datetime
 import hashlib
 import http.client
@@ -65,35 +74,123 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 
-SERVERS = ["cork", "nginx", "lighttpd", "h2o"]
+SERVERS = ["cork", "nginx", "lighttpd", "lighttpd-mw", "h2o"]
 # --baseline BINARY: an earlier cork build, run as one more peer in the same interleaved rounds, so
 # that a change is measured as cork/cork-base in one session (not across two noisy sessions).
 BASELINE = "cork-base"
+# The peer each server is a configuration of. A peer's figure in a scenario is that of its best
+# variant there; the best peer is the best of all the peers' variants (cork-base is no peer).
+PEER_OF = {"cork": "cork", "nginx": "nginx", "lighttpd": "lighttpd", "lighttpd-mw": "lighttpd",
+           "h2o": "h2o", BASELINE: BASELINE}
+# Cores the servers may use: one worker (process or thread) per core is each one's documented
+# choice (nginx `worker_processes auto`, h2o's default num-threads, cork `threads = 0`).
+CORES = len(os.sched_getaffinity(0))
+# Why each server is configured the way it is (in the report's Method section; the files
+# themselves are written by configure() and copied into the report).
+PEER_NOTES = {
+    "cork": f"`threads = {CORES}` (one worker per core, as `threads = 0` would choose), "
+            "`access_log = off`, `autoindex = on` for the listing; otherwise its defaults "
+            "(open-file cache of `file_cache_entries` files).",
+    "nginx": "`worker_processes auto` (one per core), `sendfile on`, `tcp_nopush on`, "
+             "`open_file_cache` with as many entries as cork's file cache and "
+             "`open_file_cache_errors on` (the nginx documentation's example; it caches the "
+             "404's failed lookup too), `autoindex on`, no access log, keep-alive without a "
+             "practical request limit. nginx docs: ngx_core_module worker_processes, "
+             "ngx_http_core_module sendfile/tcp_nopush/open_file_cache.",
+    "lighttpd": "one process (`server.max-worker = 0`, the default, which lighttpd's "
+                "documentation strongly recommends on systems with sendfile(): wiki "
+                "Server_max-workerDetails), its default network backend (sendfile) and stat "
+                "cache (`simple`, default and recommended: Server_stat-cache-engineDetails), "
+                "`dir-listing.activate`, no access log, keep-alive without a practical request "
+                "limit.",
+    "lighttpd-mw": f"the same with `server.max-worker = {CORES}` (one worker process per core, "
+                   "which the same page suggests trying when lighttpd is CPU-bound).",
+    "h2o": f"`num-threads: {CORES}` (its default: the number of online processors), "
+           "`file.dirlisting: ON`, no access log; h2o 2.2 reads files with pread() (no "
+           "sendfile) and has no option for it.",
+    BASELINE: "the --baseline build, configured like cork.",
+}
 
 FILES = [("1k.bin", 1024), ("64k.bin", 64 * 1024), ("1m.bin", 1024 * 1024),
          ("100m.bin", 100 * 1024 * 1024)]
+# many/: files of MANY_SIZE bytes, file i at /many/<i % 100>/<i>.bin, at least MANY_MIN of them
+# and at least 5x cork's file_cache_entries (see many_files_count), requested at random.
+MANY_DIR, MANY_FOLDERS, MANY_SIZE, MANY_MIN = "many", 100, 2048, 20000
+MANY_SEED = 20240612
+# list/: a folder of LIST_ENTRIES small files, listed by every server.
+LIST_DIR, LIST_ENTRIES = "list", 100
+MISSING = "no-such-file.bin"
 
-# name, file, connections, extra wrk arguments, duration factor, description
+
+class Scenario(collections.namedtuple("Scenario", "name path conns extra factor desc kind",
+                                      defaults=["file"])):
+    """A wrk run: URL path, connections, extra wrk arguments, duration factor, description, and
+    kind: 'file' (one URL), 'many' (a random file of many/ per request), '404' (every answer must
+    be a 404) or 'listing'."""
+    __slots__ = ()
+
+    @property
+    def expected(self):
+        return 404 if self.kind == "404" else 200
+
+
 SCENARIOS = [
-    ("1k-ka-64", "1k.bin", 64, [], 1, "1 KiB, keep-alive, 64 conns"),
-    ("1k-close-32", "1k.bin", 32, ["-H", "Connection: close"], 1, "1 KiB, Connection: close, 32 conns"),
-    ("1k-ka-1000", "1k.bin", 1000, [], 1, "1 KiB, keep-alive, 1000 conns"),
-    ("64k-ka-16", "64k.bin", 16, [], 1, "64 KiB, keep-alive, 16 conns"),
-    ("1m-ka-16", "1m.bin", 16, [], 1, "1 MiB, keep-alive, 16 conns"),
-    ("100m-ka-4", "100m.bin", 4, [], 2, "100 MiB, keep-alive, 4 conns"),
+    Scenario("1k-ka-64", "1k.bin", 64, [], 1, "1 KiB, keep-alive, 64 conns"),
+    Scenario("1k-close-32", "1k.bin", 32, ["-H", "Connection: close"], 1,
+             "1 KiB, Connection: close, 32 conns"),
+    Scenario("1k-ka-1000", "1k.bin", 1000, [], 1, "1 KiB, keep-alive, 1000 conns"),
+    Scenario("64k-ka-16", "64k.bin", 16, [], 1, "64 KiB, keep-alive, 16 conns"),
+    Scenario("1m-ka-16", "1m.bin", 16, [], 1, "1 MiB, keep-alive, 16 conns"),
+    Scenario("100m-ka-4", "100m.bin", 4, [], 2, "100 MiB, keep-alive, 4 conns"),
+    Scenario("many-files", MANY_DIR + "/", 64, [], 1,
+             "2 KiB, random of many files, keep-alive, 64 conns", "many"),
+    Scenario("404", MISSING, 64, [], 1, "404 (missing file), keep-alive, 64 conns", "404"),
+    Scenario("listing", LIST_DIR + "/", 64, [], 1,
+             f"listing of {LIST_ENTRIES} entries, keep-alive, 64 conns", "listing"),
 ]
 MEMORY_SCENARIO = "1k-ka-1000"
 
 # wrk prints one JSON line from its `done` hook: exact counters instead of rounded text.
-WRK_LUA = r"""
+# `unexpected` counts the answers whose status a response() hook found wrong (the 404 scenario
+# only: wrk's own `status` counter counts every status above 399, 404 included).
+WRK_LUA_DONE = r"""
+local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+end
 done = function(summary, latency, requests)
   local e = summary.errors
+  local unexpected = 0
+  for _, t in ipairs(threads) do unexpected = unexpected + (t:get("unexpected") or 0) end
   io.write(string.format(
     'WRKJSON {"requests":%d,"bytes":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,' ..
-    '"timeout":%d,"status":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\n',
+    '"timeout":%d,"status":%d,"unexpected":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,' ..
+    '"mean_us":%.1f,"max_us":%d}\n',
     summary.requests, summary.bytes, summary.duration, e.connect, e.read, e.write, e.timeout,
-    e.status, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.mean, latency.max))
+    e.status, unexpected, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.mean, latency.max))
+end
+"""
+# The 404 scenario: count every answer that is not a 404 (costs wrk a Lua call per response).
+WRK_LUA_404 = r"""
+unexpected = 0
+response = function(status, headers, body)
+  if status ~= 404 then unexpected = unexpected + 1 end
+end
+"""
+# many-files: each wrk thread requests files of many/ at random, from its own reproducible
+# sequence (seed + thread number); the requests are formatted once, in init().
+WRK_LUA_MANY = r"""
+local reqs = {}
+init = function(args)
+  math.randomseed(%(seed)d + id)
+  for i = 0, %(count)d - 1 do
+    reqs[i + 1] = wrk.format("GET", string.format("/%(dir)s/%%02d/%%05d.bin", i %% %(folders)d, i))
+  end
+end
+request = function()
+  return reqs[math.random(%(count)d)]
 end
 """
 
@@ -199,6 +296,23 @@ def cpu_seconds(pids):
     return total / CLK_TCK
 
 
+def process_ticks():
+    """{pid: (command name, user+system clock ticks)} of every process on the machine."""
+    ticks = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(")") + 2:].split()
+            ticks[int(entry)] = (stat[stat.index("(") + 1:stat.rindex(")")],
+                                 int(fields[11]) + int(fields[12]))
+        except (OSError, ValueError, IndexError):
+            pass
+    return ticks
+
+
 def cpu_busy_seconds():
     """(process time, interrupt time, steal) of the whole machine (all cores) from /proc/stat.
     Interrupt time (mostly the loopback network's softirqs) is charged to no process, and steal
@@ -215,8 +329,9 @@ def loadavg():
 
 
 class Server:
-    def __init__(self, name, port, argv, logfile, version):
+    def __init__(self, name, port, argv, logfile, version, config):
         self.name, self.port, self.argv, self.logfile, self.version = name, port, argv, logfile, version
+        self.config = config  # path of its configuration file
         self.proc = None
         self.crashed = None  # description once it died
 
@@ -258,8 +373,8 @@ class Server:
 # ---------------------------------------------------------------- set-up
 
 def ensure_packages(servers, syscalls):
-    need = (["wrk", "ps"] + [s for s in servers if s not in ("cork", BASELINE)] +
-            (["strace"] if syscalls else ["gnuplot"]))
+    peers = dict.fromkeys(PEER_OF[s] for s in servers if PEER_OF[s] not in ("cork", BASELINE))
+    need = ["wrk", "ps"] + list(peers) + (["strace"] if syscalls else ["gnuplot"])
     missing = [APT_PACKAGES[t] for t in need
                if not shutil.which(t) and not os.path.exists(BINARIES.get(t, "/nonexistent"))]
     if not missing:
@@ -291,16 +406,99 @@ def ensure_cork(path):
     return os.path.abspath(path), build_type
 
 
-def make_root(root):
-    os.makedirs(root)
-    digests = {}
-    for name, size in FILES:
-        data = random.Random(f"cork-bench-{name}").randbytes(size)
-        with open(os.path.join(root, name), "wb") as f:
-            f.write(data)
-        os.chmod(os.path.join(root, name), 0o644)
-        digests[name] = hashlib.sha256(data).hexdigest()
-    return digests
+def cork_cache_entries():
+    """cork's default file_cache_entries, from conf/cork.ini (which lists the defaults)."""
+    try:
+        with open(os.path.join(REPO, "conf", "cork.ini")) as f:
+            m = re.search(r"^file_cache_entries\s*=\s*(\d+)", f.read(), re.M)
+        if m:
+            return int(m.group(1))
+    except OSError:
+        pass
+    return 4096
+
+
+def many_files_count(cache_entries):
+    """Enough files that most requests miss cork's cache (and nginx's, which has as many entries)
+    whatever its size: at least MANY_MIN and at least 5x the entries."""
+    return max(MANY_MIN, 5 * cache_entries)
+
+
+def many_path(i):
+    return f"{MANY_DIR}/{i % MANY_FOLDERS:02d}/{i:05d}.bin"  # the same as WRK_LUA_MANY's
+
+
+def file_body(name, size):
+    return random.Random(f"cork-bench-{name}").randbytes(size)
+
+
+def many_body(i):
+    return random.Random(f"cork-bench-many-{i}").randbytes(MANY_SIZE)
+
+
+def list_name(i):
+    return f"entry-{i:03d}.txt"
+
+
+ROOT_LAYOUT = 2  # raise when what ensure_root writes changes
+
+
+def ensure_root(cache, many_count):
+    """The document root, generated once under cache as root-<key>, where key names the layout:
+    a later run reuses it, a changed layout gets a new folder (and the old one is removed). It is
+    built in a temporary folder and renamed into place, so a folder of that name is complete."""
+    layout = [ROOT_LAYOUT, FILES, MANY_FOLDERS, MANY_SIZE, many_count, LIST_ENTRIES]
+    key = hashlib.sha256(json.dumps(layout).encode()).hexdigest()[:12]
+    root = os.path.join(cache, f"root-{key}")
+    if os.path.isdir(root):
+        log(f"bench: document root {root} (generated by an earlier run)")
+        return root
+    os.makedirs(cache, exist_ok=True)
+    try:
+        os.chmod(cache, 0o755)  # nginx's workers run as an unprivileged user and must read it
+    except OSError:
+        pass
+    log(f"bench: generating the document root in {root} ({many_count:,} files in {MANY_DIR}/, "
+        "once)")
+    tmp = tempfile.mkdtemp(prefix="tmp-root-", dir=cache)
+    try:
+        def write(rel, data):
+            path = os.path.join(tmp, rel)
+            with open(path, "wb") as f:
+                f.write(data)
+            os.chmod(path, 0o644)
+
+        def mkdir(rel):
+            os.mkdir(os.path.join(tmp, rel))
+            os.chmod(os.path.join(tmp, rel), 0o755)
+        os.chmod(tmp, 0o755)
+        for name, size in FILES:
+            write(name, file_body(name, size))
+        mkdir(MANY_DIR)
+        for d in range(MANY_FOLDERS):
+            mkdir(f"{MANY_DIR}/{d:02d}")
+        for i in range(many_count):
+            write(many_path(i), many_body(i))
+        mkdir(LIST_DIR)
+        for i in range(LIST_ENTRIES):
+            write(f"{LIST_DIR}/{list_name(i)}", f"entry {i}\n".encode())
+        try:
+            os.rename(tmp, root)
+        except OSError:
+            if not os.path.isdir(root):  # else another run renamed its copy first
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for entry in os.listdir(cache):
+        old = os.path.join(cache, entry)
+        if entry.startswith("root-") and old != root and os.path.isdir(old):
+            log(f"bench: removing {old} (an earlier layout)")
+            shutil.rmtree(old, ignore_errors=True)
+    return root
+
+
+def file_digests():
+    return {name: hashlib.sha256(file_body(name, size)).hexdigest() for name, size in FILES}
 
 
 def version_of(argv, pattern):
@@ -313,7 +511,10 @@ def version_of(argv, pattern):
     return m.group(1) if m else text.strip().splitlines()[0] if text.strip() else "?"
 
 
-def configure(name, port, work, root, cork_bin, baseline_bin=None):
+def configure(name, port, work, root, cork_bin, cache_entries, baseline_bin=None):
+    """Writes the configuration of server name (see PEER_NOTES for the reasons) and returns its
+    Server. Every server: the same root, loopback, no access log, keep-alive without a practical
+    request limit, directory listings on, enough descriptors for the 1000-connection scenario."""
     d = os.path.join(work, name)
     os.makedirs(d)
     os.chmod(d, 0o755)
@@ -323,14 +524,24 @@ def configure(name, port, work, root, cork_bin, baseline_bin=None):
             cork_bin = baseline_bin
         conf = os.path.join(d, "cork.ini")
         with open(conf, "w") as f:
-            f.write(f"[server]\nhost = 127.0.0.1\nport = {port}\nroot = {root}\nthreads = 2\n"
-                    "[log]\naccess_log = off\nlevel = warn\n")
+            f.write(f"""[server]
+host = 127.0.0.1
+port = {port}
+root = {root}
+threads = {CORES}
+[http]
+autoindex = on
+file_cache_entries = {cache_entries}
+[log]
+access_log = off
+level = warn
+""")
         version = version_of([cork_bin, "--version"], r"cork (\S+)")
-        return Server(name, port, [cork_bin, "-c", conf], logfile, version)
+        return Server(name, port, [cork_bin, "-c", conf], logfile, version, conf)
     if name == "nginx":
         conf = os.path.join(d, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(f"""worker_processes 2;
+            f.write(f"""worker_processes auto;
 worker_rlimit_nofile {NOFILE};
 daemon off;
 master_process on;
@@ -341,10 +552,12 @@ http {{
   access_log off;
   sendfile on;
   tcp_nopush on;
-  open_file_cache max=1000 inactive=60s;
+  open_file_cache max={cache_entries} inactive=60s;
+  open_file_cache_errors on;
   keepalive_requests 100000000;
   keepalive_timeout 65s;
-  types {{ application/octet-stream bin; }}
+  autoindex on;
+  types {{ application/octet-stream bin; text/plain txt; }}
   default_type application/octet-stream;
   client_body_temp_path {d}/tmp;
   server {{
@@ -355,34 +568,34 @@ http {{
 """)
         version = version_of([BINARIES["nginx"], "-v"], r"nginx/(\S+)")
         return Server(name, port, [BINARIES["nginx"], "-c", conf, "-p", d, "-e", f"{d}/error.log"],
-                      logfile, version)
-    if name == "lighttpd":
+                      logfile, version, conf)
+    if name in ("lighttpd", "lighttpd-mw"):
         conf = os.path.join(d, "lighttpd.conf")
+        # No mod_accesslog loaded: no access log. lighttpd is single-threaded: "lighttpd" is one
+        # process (its default), "lighttpd-mw" one worker process per core.
+        workers = f"server.max-worker = {CORES}\n" if name == "lighttpd-mw" else ""
         with open(conf, "w") as f:
-            # No mod_accesslog loaded: no access log. lighttpd is single-threaded; two worker
-            # processes use the two cores like the others' two workers/threads.
-            f.write(f"""server.modules = ()
+            f.write(f"""server.modules = ("mod_dirlisting")
 server.document-root = "{root}"
 server.bind = "127.0.0.1"
 server.port = {port}
-server.max-worker = 2
-server.max-fds = {NOFILE}
+{workers}server.max-fds = {NOFILE}
 server.max-connections = {NOFILE // 2 - 64}
 server.listen-backlog = 4096
 server.max-keep-alive-requests = 65535
 server.max-keep-alive-idle = 65
 server.errorlog = "{d}/error.log"
-server.network-backend = "sendfile"
-mimetype.assign = (".bin" => "application/octet-stream")
+dir-listing.activate = "enable"
+mimetype.assign = (".bin" => "application/octet-stream", ".txt" => "text/plain")
 """)
         version = version_of([BINARIES["lighttpd"], "-v"], r"lighttpd/(\S+)")
-        return Server(name, port, [BINARIES["lighttpd"], "-D", "-f", conf], logfile, version)
+        return Server(name, port, [BINARIES["lighttpd"], "-D", "-f", conf], logfile, version, conf)
     if name == "h2o":
         conf = os.path.join(d, "h2o.conf")
         user = "user: root\n" if os.geteuid() == 0 else ""
         with open(conf, "w") as f:
             # No access-log directive: no access log.
-            f.write(f"""{user}num-threads: 2
+            f.write(f"""{user}num-threads: {CORES}
 max-connections: {NOFILE // 2}
 error-log: {d}/error.log
 pid-file: {d}/h2o.pid
@@ -394,9 +607,10 @@ hosts:
     paths:
       /:
         file.dir: {root}
+        file.dirlisting: ON
 """)
         version = version_of([BINARIES["h2o"], "-v"], r"h2o version (\S+)")
-        return Server(name, port, [BINARIES["h2o"], "-c", conf], logfile, version)
+        return Server(name, port, [BINARIES["h2o"], "-c", conf], logfile, version, conf)
     raise ValueError(name)
 
 
@@ -423,52 +637,96 @@ def extra_logs(server):
     return ""
 
 
-def verify(server, digests):
-    """Every file: 200, the right Content-Length, the right bytes; then a keep-alive second GET."""
-    for name, size in FILES:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        try:
-            for attempt in range(2):  # the second request checks that keep-alive works
-                conn.request("GET", f"/{name}")
-                resp = conn.getresponse()
-                body = resp.read()
+VERIFY_MANY = 32  # random files of many/ that every server must serve right before the runs
+
+
+def verify(server, digests, many_count):
+    """What the scenarios request, each twice on one keep-alive connection: every file (200, the
+    right Content-Length and bytes), VERIFY_MANY random files of many/ likewise, the missing file
+    (404 with a small body, the connection kept) and list/ (200, HTML naming every entry).
+    Returns the sizes of the 404 and the listing answers, for the report."""
+    def fail(msg):
+        die(f"{server.name}: {msg}\n{server.log_tail()}{extra_logs(server)}")
+
+    def get(conn, path):
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.will_close:
+            fail(f"GET {path} -> {resp.status} closed a keep-alive connection")
+        return resp, body
+
+    def sizes(resp, body):  # the head as sent, near enough (http.client keeps no raw copy)
+        head = len(f"HTTP/1.1 {resp.status} {resp.reason}\r\n\r\n") + sum(
+            len(f"{k}: {v}\r\n") for k, v in resp.getheaders())
+        return {"status": resp.status, "head": head, "body": len(body),
+                "chunked": (resp.getheader("Transfer-Encoding") or "").lower() == "chunked"}
+
+    checks = [(f"/{name}", size, digests[name]) for name, size in FILES]
+    for i in random.Random("cork-bench-verify").sample(range(many_count), VERIFY_MANY):
+        checks.append((f"/{many_path(i)}", MANY_SIZE, hashlib.sha256(many_body(i)).hexdigest()))
+    facts = {}
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        for path, size, digest in checks:
+            for _ in range(2):  # the second request checks that keep-alive works
+                resp, body = get(conn, path)
                 length = resp.getheader("Content-Length")
                 if resp.status != 200 or length != str(size) or len(body) != size:
-                    die(f"{server.name}: GET /{name} -> {resp.status}, Content-Length {length}, "
-                        f"{len(body)} bytes (expected 200, {size})\n{server.log_tail()}"
-                        f"{extra_logs(server)}")
-                if hashlib.sha256(body).hexdigest() != digests[name]:
-                    die(f"{server.name}: GET /{name}: body differs from the file")
-                if resp.will_close:
-                    die(f"{server.name}: GET /{name} closed a keep-alive connection")
-        except (OSError, http.client.HTTPException) as e:
-            die(f"{server.name}: GET /{name} failed: {e!r}\n{server.log_tail()}{extra_logs(server)}")
-        finally:
-            conn.close()
+                    fail(f"GET {path} -> {resp.status}, Content-Length {length}, {len(body)} bytes "
+                         f"(expected 200, {size})")
+                if hashlib.sha256(body).hexdigest() != digest:
+                    fail(f"GET {path}: body differs from the file")
+        for _ in range(2):
+            resp, body = get(conn, f"/{MISSING}")
+            if resp.status != 404:
+                fail(f"GET /{MISSING} -> {resp.status} (expected 404)")
+            if len(body) > 4096:
+                fail(f"GET /{MISSING}: a {len(body)}-byte body, not a small 404")
+        facts["404"] = sizes(resp, body)
+        for _ in range(2):
+            resp, body = get(conn, f"/{LIST_DIR}/")
+            ctype = resp.getheader("Content-Type") or ""
+            missing = [list_name(i) for i in range(LIST_ENTRIES)
+                       if list_name(i).encode() not in body]
+            if resp.status != 200 or "text/html" not in ctype or missing:
+                fail(f"GET /{LIST_DIR}/ -> {resp.status}, Content-Type {ctype!r}, "
+                     f"{len(missing)} of {LIST_ENTRIES} entries missing (expected 200, an HTML "
+                     "listing naming them all)")
+        facts["listing"] = sizes(resp, body)
+    except (OSError, http.client.HTTPException) as e:
+        fail(f"GET failed: {e!r}")
+    finally:
+        conn.close()
+    return facts
 
 
 # ---------------------------------------------------------------- running wrk
 
 class Runner:
-    def __init__(self, lua_path, timeout_s):
-        self.lua_path = lua_path
+    def __init__(self, lua_paths, timeout_s):
+        self.lua_paths = lua_paths  # scenario name -> its wrk script
         self.timeout_s = timeout_s
         self.current = None
+        self.others = {}  # command name -> CPU seconds of other processes during the runs
+        self.measured_s = 0.0  # wall time of the runs
 
     def wrk(self, server, scenario, seconds, sample=None, peers=()):
         """Runs wrk against server; sample(), if given, is called about every 0.25 s."""
-        _, path, conns, extra, _, _ = scenario
-        argv = ["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", f"--timeout={self.timeout_s}s",
-                "--latency", "-s", self.lua_path] + extra + [f"http://127.0.0.1:{server.port}/{path}"]
+        argv = (["wrk", "-t2", f"-c{scenario.conns}", f"-d{seconds}s",
+                 f"--timeout={self.timeout_s}s", "--latency", "-s", self.lua_paths[scenario.name]]
+                + scenario.extra + [f"http://127.0.0.1:{server.port}/{scenario.path}"])
         pids = server.pids()
         cpu0 = cpu_seconds(pids)
         peer_pids = [p for peer in peers for p in peer.pids()]
         peers0 = cpu_seconds(peer_pids)
+        procs0 = process_ticks()
         busy0 = cpu_busy_seconds()
         kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.time()
         self.current = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True)
+        wrk_pid = self.current.pid
         try:
             if sample:
                 while self.current.poll() is None:
@@ -486,11 +744,21 @@ class Runner:
         wrk_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
         wall = time.time() - t0
         busy1 = cpu_busy_seconds()
+        procs1 = process_ticks()
         busy, irq, steal = (b - a for a, b in zip(busy0, busy1))
         peers_cpu = cpu_seconds(peer_pids) - peers0
         # Process CPU that neither the server, wrk nor the other (idle) benchmarked servers used,
         # plus steal: other work on the machine (or the host), in cores.
         other = (max(0.0, busy - cpu - wrk_cpu - peers_cpu) + steal) / wall
+        # Which processes that was: those alive at the end of the run (one that started and ended
+        # within it counts in `other` only).
+        ours = set(pids) | set(peer_pids) | set(server.pids()) | {os.getpid(), wrk_pid}
+        for pid, (comm, ticks) in procs1.items():
+            if pid not in ours:
+                used = (ticks - procs0[pid][1] if pid in procs0 else ticks) / CLK_TCK
+                if used > 0:
+                    self.others[comm] = self.others.get(comm, 0.0) + used
+        self.measured_s += wall
         m = re.search(r"^WRKJSON (\{.*\})$", out, re.M)
         if rc != 0 or not m:
             return {"error": f"wrk exited {rc}: {out.strip()[-400:]}"}
@@ -499,6 +767,9 @@ class Runner:
         r["rps"] = r["requests"] / secs if secs else 0.0
         r["mbps"] = r["bytes"] / secs / 2**20 if secs else 0.0
         r["socket_errors"] = r["connect"] + r["read"] + r["write"] + r["timeout"]
+        # Answers with another status than the scenario's: wrk counts every status above 399;
+        # the 404 scenario's script counts every status but 404.
+        r["bad_status"] = r["unexpected"] if scenario.expected == 404 else r["status"]
         r["server_cpu_s"] = cpu
         r["cpu_us_per_req"] = cpu / r["requests"] * 1e6 if r["requests"] else None
         r["wall_s"] = wall
@@ -544,33 +815,118 @@ def fmt_rate(mib):
 def summarize(runs, scenarios, servers):
     summary = {}
     for sc in scenarios:
+        expected = sc.expected
         for s in servers:
             rs = [r for r in runs.get((sc[0], s), []) if "error" not in r]
             errs = [r["error"] for r in runs.get((sc[0], s), []) if "error" in r]
-            summary[(sc[0], s)] = {
+            rps = [r["rps"] for r in rs]
+            p99 = [r["p99_us"] for r in rs]
+            x = {
                 "rounds": len(rs),
                 "wrk_failures": errs,
-                "rps": median([r["rps"] for r in rs]),
-                "rps_all": [r["rps"] for r in rs],
-                "rps_spread": ((max(r["rps"] for r in rs) - min(r["rps"] for r in rs))
-                               / statistics.median(r["rps"] for r in rs)
-                               if rs and statistics.median(r["rps"] for r in rs) else None),
+                "rps": median(rps),
+                "rps_all": rps,
+                "rps_min": min(rps) if rps else None,
+                "rps_max": max(rps) if rps else None,
+                "p99_us": median(p99),
+                "p99_min": min(p99) if p99 else None,
+                "p99_max": max(p99) if p99 else None,
                 "other_cores": median([r["other_cores"] for r in rs]),
                 "mbps": median([r["mbps"] for r in rs]),
-                "p99_us": median([r["p99_us"] for r in rs]),
                 "p50_us": median([r["p50_us"] for r in rs]),
                 "cpu_us_per_req": median([r["cpu_us_per_req"] for r in rs]),
                 "connect": sum(r["connect"] for r in rs), "read": sum(r["read"] for r in rs),
                 "write": sum(r["write"] for r in rs), "timeout": sum(r["timeout"] for r in rs),
                 "socket_errors": sum(r["socket_errors"] for r in rs),
-                "non2xx": sum(r["status"] for r in rs),
+                # Older latest.json files have no bad_status: wrk's count of statuses above 399.
+                "bad_status": sum(r.get("bad_status", r["status"]) for r in rs),
+                "expected": expected,
                 "requests": sum(r["requests"] for r in rs),
             }
+            x["rps_spread"] = spread(x["rps"], x["rps_min"], x["rps_max"])
+            x["p99_spread"] = spread(x["p99_us"], x["p99_min"], x["p99_max"])
+            x["excluded"] = exclusion(x)
+            summary[(sc[0], s)] = x
     return summary
+
+
+def spread(mid, lo, hi):
+    """Half the range over the rounds, relative to the median (0.05 = ±5%)."""
+    return (hi - lo) / 2 / mid if mid else None
+
+
+def exclusion(x):
+    """Why a server's figure in a scenario cannot count (None if it can): it answered errors."""
+    why = []
+    if x["rounds"] == 0:
+        why.append("no run finished")
+    if x["wrk_failures"]:
+        why.append(f"wrk failed in {len(x['wrk_failures'])} round(s)")
+    if x["socket_errors"]:
+        why.append(f"{x['socket_errors']:,} socket errors (connect {x['connect']}, read "
+                   f"{x['read']}, write {x['write']}, timeout {x['timeout']})")
+    if x["bad_status"]:
+        what = "non-404" if x["expected"] == 404 else "non-2xx/3xx"
+        why.append(f"{x['bad_status']:,} {what} answers in {x['requests']:,}")
+    return "; ".join(why) or None
+
+
+def peer_figures(summary, scenario, servers):
+    """{peer: (its best variant or None, [(variant, why excluded)])} for the peers (not cork, not
+    cork-base) in servers: the variant with the highest median req/s among those that answered
+    without errors."""
+    figures = {}
+    for s in servers:
+        peer = PEER_OF.get(s, s)
+        if peer in ("cork", BASELINE):
+            continue
+        best, excluded = figures.setdefault(peer, (None, []))
+        x = summary[(scenario, s)]
+        if x["excluded"]:
+            excluded.append((s, x["excluded"]))
+        elif best is None or x["rps"] > summary[(scenario, best)]["rps"]:
+            best = s
+        figures[peer] = (best, excluded)
+    return figures
+
+
+def best_peer(summary, scenario, servers):
+    """The variant of any peer with the highest median req/s among those without errors."""
+    bests = [b for b, _ in peer_figures(summary, scenario, servers).values() if b]
+    return max(bests, key=lambda s: summary[(scenario, s)]["rps"]) if bests else None
+
+
+def ratio(c, x):
+    """cork/x of the median req/s, and its range over the rounds (cork's slowest round against
+    x's fastest, and the other way round); the spreads overlap when that range includes 1."""
+    if not c["rps"] or not x["rps"]:
+        return None
+    return c["rps"] / x["rps"], c["rps_min"] / x["rps_max"], c["rps_max"] / x["rps_min"]
+
+
+def fmt_ratio(rt):
+    if rt is None:
+        return "–"
+    mid, lo, hi = rt
+    return f"{mid:.2f} ({lo:.2f}–{hi:.2f}{', overlap' if lo <= 1 <= hi else ''})"
+
+
+def fmt_spread(v):
+    return f"±{v * 100:.0f}%" if v is not None else "–"
+
+
+def fmt_rps(x):
+    return f"{fmt_num(x['rps'])} {fmt_spread(x['rps_spread'])}" if x["rps"] else "–"
+
+
+def fmt_p99(x):
+    return f"{fmt_lat(x['p99_us'])} {fmt_spread(x['p99_spread'])}" if x["p99_us"] else "–"
 
 
 def render_markdown(meta, scenarios, servers, summary, memory, crashes, notes):
     L = []
+    peers = [s for s in servers if PEER_OF.get(s, s) not in ("cork", BASELINE)]
+    groups = list(dict.fromkeys(PEER_OF.get(s, s) for s in peers))
     L.append("# cork benchmark: static files over HTTP/1.1 on loopback\n")
     L.append(f"Generated by `make bench` (tests/bench/compare.py) on {meta['date']}.\n")
     L.append("## Machine and versions\n")
@@ -586,60 +942,144 @@ def render_markdown(meta, scenarios, servers, summary, memory, crashes, notes):
              f"{meta['load_max']:.2f}"
              + (" — **other work was running on the machine: the numbers are noisy**"
                 if meta["other_median"] > 0.2 else ""))
+    if meta.get("other_processes"):
+        L.append("- Other processes that used the CPU during the runs (cores, averaged over "
+                 f"{meta['measured_s']:.0f} s of runs; processes that started and ended within "
+                 "a run count in other load only): "
+                 + ", ".join(f"{comm} {cores:.2f}" for comm, cores in meta["other_processes"]))
     L.append("")
     L.append("## Method\n")
+    order = " → ".join(servers)
     L.append(f"`wrk -t2 -cN -d{meta['seconds']}s --latency` (the 100 MiB scenario "
              f"{meta['seconds'] * 2}s) against 127.0.0.1, {meta['rounds']} interleaved rounds "
-             f"({' → '.join(servers)} → …), after {meta['warmup']} s of unrecorded warm-up per "
-             "server and scenario. Medians over the rounds; socket errors (connect/read/write/"
-             "timeout) and non-2xx/3xx responses are summed over the rounds. wrk shares the "
-             f"{meta['cores']} cores with the server under test. Every server has 2 workers "
-             "(cork `threads = 2`, nginx `worker_processes 2`, lighttpd `server.max-worker = 2`, "
-             "h2o `num-threads: 2`), sendfile, no access log, keep-alive without a practical "
-             "request limit; nginx also `tcp_nopush on` and `open_file_cache max=1000 "
-             "inactive=60s`. CPU µs/req is the server's own user+system time (all its processes) "
-             "per request served. *spread* is half the range of req/s over the rounds, relative to "
-             "the median. *other load* is the CPU that neither the server nor wrk used during "
-             "the runs (other programs on the machine, plus time stolen by the hypervisor), in "
-             "cores, median over the rounds: above ~0.2 the run competed for the 2 cores and its "
-             "numbers are less trustworthy. Interrupt time (the loopback network's softirqs, "
-             "charged to no process) is in neither column.\n")
+             f"({order} → …), after {meta['warmup']} s of unrecorded warm-up per server and "
+             f"scenario; wrk shares the {meta['cores']} cores with the server under test. "
+             "Every figure is the median over the rounds; *±* beside it is its spread: half the "
+             "range over the rounds, relative to the median. Ratios are of the medians, with "
+             "their range in brackets (cork's slowest round against the peer's fastest, and the "
+             "other way round); *overlap* marks a ratio whose range includes 1, that is, whose "
+             "req/s spreads overlap: a lead there is within the noise. Socket errors (connect/"
+             "read/write/timeout) and wrong statuses (for the 404 scenario anything but 404, for "
+             "the others anything above 399) are summed over the rounds; a server with either in "
+             "a scenario is left out of that scenario's best, and *Problems seen* says why. CPU "
+             "µs/req is the server's own user+system time (all its processes) per request "
+             "served. *other load* is the CPU that neither the server nor wrk used during the "
+             "runs (other programs, plus time stolen by the hypervisor), in cores, median over "
+             "the rounds: above ~0.2 the run competed for the cores and its numbers are less "
+             "trustworthy. Interrupt time (the loopback network's softirqs, charged to no "
+             "process) is in neither column.\n")
+    L.append("Each peer runs in its best documented configuration; where two are plausible "
+             "both run, as separate servers in the same rounds, and the peer's figure in a "
+             "scenario is its better variant there. The best peer of a scenario is the best "
+             "variant of any peer. Every server serves the same document root, with no access "
+             "log and keep-alive without a practical request limit:\n")
+    for s in servers:
+        L.append(f"- **{s}**: {meta.get('peer_notes', PEER_NOTES).get(s, '')}")
+    L.append("")
+    if meta.get("many_files"):
+        L.append(f"*many-files* requests {meta['many_files']:,} files of {MANY_SIZE} bytes in "
+                 f"{MANY_FOLDERS} folders at random (each wrk thread its own sequence, seeded "
+                 f"with {MANY_SEED} + its number): at least {MANY_MIN:,} and 5 × cork's "
+                 f"`file_cache_entries` ({meta['cache_entries']:,}; nginx's `open_file_cache` "
+                 "has as many), so most requests miss the open-file caches. Before the runs "
+                 f"every server answered {VERIFY_MANY} random files of them with the right "
+                 f"bytes, 404 for `/{MISSING}` and an HTML listing of every entry for "
+                 f"`/{LIST_DIR}/`, each twice on one keep-alive connection.\n")
+    answers = meta.get("answers")
+    if answers:
+        L.append("What the 404 and listing scenarios get from each server (head size as parsed, "
+                 "near enough):\n")
+        L.append("| server | 404: head + body | listing: head + body |")
+        L.append("|---|---:|---:|")
+        for s in servers:
+            a = answers.get(s)
+            if not a:
+                continue
+
+            def size(k):
+                return (f"{a[k]['head']} + {a[k]['body']:,} B"
+                        + (" (chunked)" if a[k].get("chunked") else "")) if k in a else "–"
+            L.append(f"| {s} | {size('404')} | {size('listing')} |")
+        L.append("")
+
+    if "cork" in servers and peers:
+        L.append("## cork / best peer\n")
+        L.append("The best peer of each scenario: the variant of any peer with the highest median "
+                 "req/s among those that answered without errors. Targets are judged on the "
+                 "median ratio; a lead is only a lead where the spreads do not overlap. The "
+                 "lowest p99 of any peer without errors is in the last column.\n")
+        L.append("| scenario | cork req/s | best peer | its req/s | cork / best peer | "
+                 "p99 cork | p99 best peer | lowest peer p99 |")
+        L.append("|---|---:|---|---:|---:|---:|---:|---:|")
+        for sc in scenarios:
+            c = summary[(sc[0], "cork")]
+            b = best_peer(summary, sc[0], servers)
+            clean = [s for s in peers if not summary[(sc[0], s)]["excluded"]]
+            low = min(clean, key=lambda s: summary[(sc[0], s)]["p99_us"]) if clean else None
+            if b is None:
+                L.append(f"| {sc[5]} | {fmt_rps(c)} | none without errors | | | {fmt_p99(c)} | | |")
+                continue
+            x = summary[(sc[0], b)]
+            lowest = f"{fmt_p99(summary[(sc[0], low)])} ({low})"
+            L.append(f"| {sc[5]} | {fmt_rps(c)} | {b} | {fmt_rps(x)} | {fmt_ratio(ratio(c, x))} "
+                     f"| {fmt_p99(c)} | {fmt_p99(x)} | {lowest} |")
+        if any(summary[(sc[0], "cork")]["excluded"] for sc in scenarios):
+            L.append("")
+            L.append("**cork answered errors in some scenario (see Problems seen): its figure "
+                     "there does not count.**")
+        L.append("")
+        L.append("## cork / each peer\n")
+        L.append("req/s ratio (above 1: cork serves more) against the peer's best variant (named "
+                 "when the peer ran in more than one), and p99 latency, cork vs that variant.\n")
+        cols = groups + ([BASELINE] if BASELINE in servers else [])
+        L.append("| scenario | " + " | ".join(f"cork/{g} | p99 cork vs {g}" for g in cols) + " |")
+        L.append("|---|" + "---:|---:|" * len(cols))
+        for sc in scenarios:
+            c = summary[(sc[0], "cork")]
+            figures = peer_figures(summary, sc[0], servers)
+            cells = []
+            for g in cols:
+                if g == BASELINE:
+                    v, several = BASELINE, False
+                else:
+                    v = figures[g][0]
+                    several = sum(1 for s in servers if PEER_OF.get(s, s) == g) > 1
+                x = summary[(sc[0], v)] if v else None
+                if x is None or not x["rps"]:
+                    cells += ["– (errors)", "–"]
+                    continue
+                cells.append(fmt_ratio(ratio(c, x)) + (f" [{v}]" if several else ""))
+                cells.append(f"{fmt_p99(c)} vs {fmt_p99(x)}")
+            L.append(f"| {sc[5]} | " + " | ".join(cells) + " |")
+        L.append("")
+
     L.append("## Results\n")
-    L.append("| scenario | server | req/s | spread | transfer | p50 | p99 | CPU µs/req | "
-             "socket errors (c/r/w/t) | non-2xx | req/s vs nginx | other load |")
-    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    L.append("Every server and variant. **Bold**: the variant that is its peer's figure in that "
+             "scenario; *excluded*: answered errors (see Problems seen).\n")
+    L.append("| scenario | server | req/s | transfer | p50 | p99 | CPU µs/req | "
+             "socket errors (c/r/w/t) | wrong status | req/s vs nginx | other load |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for sc in scenarios:
         base = summary.get((sc[0], "nginx"), {}).get("rps")
+        figures = peer_figures(summary, sc[0], servers)
+        chosen = {b for b, _ in figures.values() if b}
         for s in servers:
             x = summary[(sc[0], s)]
+            if x["rounds"] == 0:
+                L.append(f"| {sc[5]} | {s} | no run | | | | | | | | |")
+                continue
+            several = sum(1 for t in servers if PEER_OF.get(t, t) == PEER_OF.get(s, s)) > 1
+            name = f"**{s}**" if s in chosen and several else s
+            if x["excluded"]:
+                name += " (*excluded*)"
             rel = f"{x['rps'] / base:.2f}" if base and x["rps"] else "–"
             errs = (f"{x['socket_errors']:,} ({x['connect']}/{x['read']}/{x['write']}/"
                     f"{x['timeout']})")
-            if x["rounds"] == 0:
-                L.append(f"| {sc[5]} | {s} | no run | | | | | | | | | |")
-                continue
-            spread = f"±{x['rps_spread'] * 50:.0f}%" if x["rps_spread"] is not None else "–"
-            L.append(f"| {sc[5]} | {s} | {fmt_num(x['rps'])} | {spread} | {fmt_rate(x['mbps'])} | "
-                     f"{fmt_lat(x['p50_us'])} | {fmt_lat(x['p99_us'])} | "
-                     f"{fmt_num(x['cpu_us_per_req'], 1)} | {errs} | {x['non2xx']:,} | {rel} | "
+            L.append(f"| {sc[5]} | {name} | {fmt_rps(x)} | {fmt_rate(x['mbps'])} | "
+                     f"{fmt_lat(x['p50_us'])} | {fmt_p99(x)} | "
+                     f"{fmt_num(x['cpu_us_per_req'], 1)} | {errs} | {x['bad_status']:,} | {rel} | "
                      f"{x['other_cores']:.2f} |")
     L.append("")
-    peers = [s for s in servers if s != "cork"]
-    if "cork" in servers and peers:
-        L.append("## cork / peer\n")
-        L.append("req/s ratio (above 1: cork serves more) and p99 latency, cork vs the peer.\n")
-        L.append("| scenario | " + " | ".join(f"req/s cork/{p} | p99 cork vs {p}" for p in peers) + " |")
-        L.append("|---|" + "---:|---:|" * len(peers))
-        for sc in scenarios:
-            c = summary[(sc[0], "cork")]
-            cells = []
-            for p in peers:
-                x = summary[(sc[0], p)]
-                ratio = f"{c['rps'] / x['rps']:.2f}" if c["rps"] and x["rps"] else "–"
-                cells.append(ratio)
-                cells.append(f"{fmt_lat(c['p99_us'])} vs {fmt_lat(x['p99_us'])}")
-            L.append(f"| {sc[5]} | " + " | ".join(cells) + " |")
-        L.append("")
     if memory:
         L.append("## Memory\n")
         L.append("Resident memory summed over all of the server's processes (/proc/PID/status "
@@ -662,25 +1102,38 @@ def render_markdown(meta, scenarios, servers, summary, memory, crashes, notes):
                      f"{m.get('breakdown', '')} |")
         L.append("")
     L.append("## Problems seen\n")
-    if crashes or notes:
+    excluded = [f"{sc[5]}, {s}: left out of the best: {summary[(sc[0], s)]['excluded']}"
+                + (" (cork's own figure: not valid)" if s == "cork" else "")
+                for sc in scenarios for s in servers if summary[(sc[0], s)]["excluded"]]
+    if crashes or notes or excluded:
         for c in crashes:
             L.append(f"- **{c}**")
-        for n in notes:
+        for n in excluded + notes:
             L.append(f"- {n}")
     else:
-        L.append("- none: every server stayed up, and every run finished.")
+        L.append("- none: every server stayed up, every run finished, and no server answered an "
+                 "error.")
     L.append("")
+    configs = meta.get("configs")
+    if configs:
+        L.append("## Configurations\n")
+        L.append("The files the servers ran with, as written (`$ROOT`: the document root, "
+                 "`$WORK`: the run's temporary folder).\n")
+        for s in servers:
+            if s in configs:
+                L.append(f"<details><summary>{s}</summary>\n\n```\n{configs[s].rstrip()}\n```\n"
+                         "</details>\n")
     L.append("![req/s normalised to nginx](latest.png)\n")
     return "\n".join(L)
 
 
-def plot(path, scenarios, servers, summary, base_server, workdir):
+def plot(path, scenarios, servers, summary, base_server, workdir, cores):
     """Grouped bars: req/s of each server per scenario, divided by base_server's."""
     data = os.path.join(workdir, "plot.dat")
     n = len(servers)
     width = 0.8 / n
-    colors = {"cork": "#d62728", "nginx": "#2ca02c", "lighttpd": "#1f77b4", "h2o": "#ff7f0e",
-              BASELINE: "#9467bd"}
+    colors = {"cork": "#d62728", "nginx": "#2ca02c", "lighttpd": "#1f77b4",
+              "lighttpd-mw": "#9ecae1", "h2o": "#ff7f0e", BASELINE: "#9467bd"}
     ymax = 1.0
     with open(data, "w") as f:
         for j, s in enumerate(servers):
@@ -703,9 +1156,9 @@ def plot(path, scenarios, servers, summary, base_server, workdir):
                      f"title '{s}'")
         plots.append(f"'{data}' index {j} using 1:2:(sprintf('%.2f', $2)) with labels "
                      "offset 0,0.6 font ',8' notitle")
-    script = f"""set terminal pngcairo size 1200,600 font 'DejaVu Sans,10'
+    script = f"""set terminal pngcairo size 1400,600 font 'DejaVu Sans,10'
 set output '{path}'
-set title 'req/s per scenario, normalised to {base_server} = 1.0 (median of the rounds; wrk -t2, loopback, 2 cores)'
+set title 'req/s per scenario, normalised to {base_server} = 1.0 (median of the rounds; wrk -t2, loopback, {cores} cores)'
 set style fill solid 0.85 border -1
 set boxwidth {width * 0.95:.4f}
 set xtics ({xtics}) nomirror
@@ -735,7 +1188,8 @@ def write_report(out_dir, meta, scenarios, servers, summary, memory, crashes, no
     with open(os.path.join(out_dir_ready(out_dir), "latest.md"), "w") as f:
         f.write(md)
     base = "nginx" if "nginx" in servers else servers[0]
-    plotted = plot(os.path.join(out_dir, "latest.png"), scenarios, servers, summary, base, workdir)
+    plotted = plot(os.path.join(out_dir, "latest.png"), scenarios, servers, summary, base, workdir,
+                   meta["cores"])
     print()
     print(md)
     log(f"bench: wrote {out_dir}/latest.md, latest.json" + (", latest.png" if plotted else ""))
@@ -822,7 +1276,7 @@ def parse_strace_c(text):
 
 
 def syscalls_mode(servers, runner, seconds, out_dir, scenario):
-    _, _, conns, _, _, desc = scenario
+    conns, desc = scenario.conns, scenario.desc
     results = {}
     for s in servers:
         log(f"syscalls: {s}: warm-up")
@@ -880,6 +1334,7 @@ def syscalls_mode(servers, runner, seconds, out_dir, scenario):
 # ---------------------------------------------------------------- main
 
 NOFILE = 1024   # the descriptor limit the servers inherit (set in main)
+RUN_OVERHEAD_S = 0.2  # per wrk run beyond its duration (start, connections, /proc): the estimate
 CHILDREN = []   # strace processes started by --syscalls
 WORK = None
 s_objs = {}
@@ -909,13 +1364,15 @@ def main():
     wanted = env_list("BENCH_SCENARIOS", names, names)
     scenarios = [s for s in SCENARIOS if s[0] in wanted]
     seconds = env_num("BENCH_SECONDS", 5, int) or 1
-    rounds = env_num("BENCH_ROUNDS", 3, int) or 1
+    rounds = env_num("BENCH_ROUNDS", 5, int) or 1
     warmup = env_num("BENCH_WARMUP", 1, int)
     port0 = env_num("BENCH_PORT", 18180, int)
     out_dir = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(HERE, "results")))
+    cache = os.path.abspath(os.environ.get("BENCH_CACHE", "/var/tmp/cork-bench"))
 
     ensure_packages(servers, args.syscalls)
-    cork_path, cork_build = (ensure_cork(args.cork) if "cork" in servers else (None, "-"))
+    cork_path, cork_build = (ensure_cork(args.cork or os.environ.get("CORK")) if "cork" in servers
+                             else (None, "-"))
 
     # Enough descriptors for wrk's and the servers' 1000+ connections (inherited by children).
     global NOFILE
@@ -928,12 +1385,13 @@ def main():
     if NOFILE < 2200:
         die(f"the 1000-connection scenario needs more than {NOFILE} file descriptors (ulimit -n)")
 
+    cache_entries = cork_cache_entries()
+    many_count = many_files_count(cache_entries)
+    root = ensure_root(cache, many_count)
+    digests = file_digests()
     WORK = tempfile.mkdtemp(prefix="cork-bench-")
-    os.chmod(WORK, 0o755)  # nginx's workers run as an unprivileged user and must read the root
-    root = os.path.join(WORK, "root")
+    os.chmod(WORK, 0o755)  # nginx's workers run as an unprivileged user and must read it
     log(f"bench: work folder {WORK}")
-    digests = make_root(root)
-    os.chmod(root, 0o755)
     if cork_path:
         # A private copy: another build may replace build/cork while the benchmark runs.
         os.makedirs(os.path.join(WORK, "bin"))
@@ -952,19 +1410,29 @@ def main():
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 die(f"port {port} for {s} is in use (set BENCH_PORT)")
-        s_objs[s] = configure(s, port, WORK, root, cork_path, baseline_path)
+        s_objs[s] = configure(s, port, WORK, root, cork_path, cache_entries, baseline_path)
     for s in servers:
         s_objs[s].start()
+    answers = {}
     for s in servers:
         wait_ready(s_objs[s])
-        verify(s_objs[s], digests)
+        answers[s] = verify(s_objs[s], digests, many_count)
         log(f"bench: {s} {s_objs[s].version} on 127.0.0.1:{s_objs[s].port}: 200 with the right "
-            "Content-Length and body for every file")
+            f"Content-Length and body for every file and {VERIFY_MANY} of {MANY_DIR}/, 404 "
+            f"({answers[s]['404']['body']} B body), a listing of {LIST_ENTRIES} entries "
+            f"({answers[s]['listing']['body']:,} B)")
 
-    lua = os.path.join(WORK, "report.lua")
-    with open(lua, "w") as f:
-        f.write(WRK_LUA)
-    runner = Runner(lua, timeout_s=10)
+    lua_paths = {}
+    for sc in SCENARIOS:
+        lua_paths[sc.name] = os.path.join(WORK, f"{sc.name}.lua")
+        with open(lua_paths[sc.name], "w") as f:
+            f.write(WRK_LUA_DONE)
+            if sc.kind == "404":
+                f.write(WRK_LUA_404)
+            if sc.kind == "many":
+                f.write(WRK_LUA_MANY % {"seed": MANY_SEED, "count": many_count, "dir": MANY_DIR,
+                                        "folders": MANY_FOLDERS})
+    runner = Runner(lua_paths, timeout_s=10)
 
     if args.syscalls:
         syscalls_mode(servers, runner, env_num("BENCH_SYSCALL_SECONDS", 5, int) or 1, out_dir,
@@ -979,13 +1447,14 @@ def main():
 
     runs, crashes, notes, loads = {}, [], [], []
     total = sum(len(servers) * rounds for _ in scenarios)
-    est = sum((sc[4] * seconds * rounds + warmup) * len(servers) for sc in scenarios)
+    est = sum(((sc.factor * seconds + RUN_OVERHEAD_S) * rounds + warmup + RUN_OVERHEAD_S)
+              * len(servers) for sc in scenarios)
     log(f"bench: {len(scenarios)} scenarios x {len(servers)} servers x {rounds} rounds, "
-        f"{seconds} s each (~{est / 60:.1f} min of load)")
+        f"{seconds} s each (~{est / 60:.1f} min)")
     done = 0
     started = time.time()
     for sc in scenarios:
-        name, _, conns, _, factor, desc = sc
+        name, factor, desc = sc.name, sc.factor, sc.desc
         log(f"\n== {desc} ({name})")
         for s in servers:
             if warmup and s_objs[s].alive():
@@ -1025,10 +1494,10 @@ def main():
                 else:
                     line = (f"{r['rps']:>11,.0f} req/s {fmt_rate(r['mbps']):>12}  p99 "
                             f"{fmt_lat(r['p99_us']):>9}  errors {r['socket_errors']}  "
-                            f"non-2xx {r['status']}  other load {r['other_cores']:.2f}"
+                            f"wrong status {r['bad_status']}  other load {r['other_cores']:.2f}"
                             + (f" (idle peers {r['peers_cores']:.2f})"
                                if r["peers_cores"] >= 0.05 else ""))
-                log(f"[{done:>3}/{total}] round {rnd} {s:<8} {line}   (ETA {eta / 60:.1f} min)")
+                log(f"[{done:>3}/{total}] round {rnd} {s:<11} {line}   (ETA {eta / 60:.1f} min)")
                 if not srv.alive():
                     srv.crashed = (f"{s} DIED during {desc} round {rnd} (exit status "
                                    f"{srv.proc.returncode}); last log lines: "
@@ -1039,14 +1508,6 @@ def main():
         if s_objs[s].crashed:
             crashes.append(s_objs[s].crashed)
     summary = summarize(runs, scenarios, servers)
-    for sc in scenarios:
-        for s in servers:
-            x = summary[(sc[0], s)]
-            if x["socket_errors"] or x["non2xx"]:
-                notes.append(f"{sc[5]}, {s}: {x['socket_errors']:,} socket errors (connect "
-                             f"{x['connect']}, read {x['read']}, write {x['write']}, timeout "
-                             f"{x['timeout']}) and {x['non2xx']:,} non-2xx/3xx responses in "
-                             f"{x['requests']:,} requests over {x['rounds']} rounds")
     # What cork (level = warn) wrote on its log during the runs.
     if "cork" in servers:
         tail = s_objs["cork"].log_tail(5).strip()
@@ -1063,6 +1524,16 @@ def main():
     meta.update(seconds=seconds, rounds=rounds, warmup=warmup,
                 load_min=min(loads) if loads else 0, load_max=max(loads) if loads else 0,
                 load_median=statistics.median(loads) if loads else 0)
+    busiest = sorted(runner.others.items(), key=lambda kv: -kv[1])[:8]
+    meta.update(measured_s=runner.measured_s,
+                other_processes=[(comm, used / runner.measured_s) for comm, used in busiest
+                                 if runner.measured_s and used / runner.measured_s >= 0.005])
+    configs = {}
+    for s in servers:
+        with open(s_objs[s].config) as f:
+            configs[s] = f.read().replace(root, "$ROOT").replace(WORK, "$WORK")
+    meta.update(configs=configs, peer_notes={s: PEER_NOTES.get(s, "") for s in servers},
+                answers=answers, many_files=many_count, cache_entries=cache_entries)
     with open(os.path.join(out_dir_ready(out_dir), "latest.json"), "w") as f:
         json.dump({"meta": meta, "servers": servers, "scenarios": [sc[0] for sc in scenarios],
                    "memory_kib": memory, "crashes": crashes, "notes": notes,

@@ -1,36 +1,11 @@
 // Logger: whole lines, one write(2) each.
 #include "server/log.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "server/clock.h"
-#include "server/io.h"
 
 namespace cork {
 
 namespace {
-
-bool open_log(const std::string& path, UniqueFd& out, std::string& error) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = fmt::format("cannot open log file {}: {}", path, std::strerror(errno));
-    return false;
-  }
-  out.reset(fd);
-  return true;
-}
-
-void write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const IoResult r = write_some(fd, bytes.data(), bytes.size());
-    if (!r.ok()) return;  // nowhere left to report a failing log
-    bytes.remove_prefix(r.bytes);
-  }
-}
 
 std::string_view level_name(LogLevel level) {
   switch (level) {
@@ -48,26 +23,10 @@ std::string_view level_name(LogLevel level) {
 
 }  // namespace
 
-bool Logger::point_at(const std::string& path, int standard, UniqueFd& fd, std::string& error) {
-  UniqueFd fresh;
-  if (path == "-") {
-    fresh.reset(::fcntl(standard, F_DUPFD_CLOEXEC, 0));
-    if (!fresh) {
-      error = fmt::format("cannot duplicate fd {}: {}", standard, std::strerror(errno));
-      return false;
-    }
-  } else if (!open_log(path, fresh, error)) {
-    return false;
-  }
-  if (!fd) {
-    fd = std::move(fresh);
-    return true;
-  }
-  // Atomically replaces the open file behind fd's number; writers never see a closed number.
-  if (::dup3(fresh.get(), fd.get(), O_CLOEXEC) < 0) {
-    error = fmt::format("cannot reopen log {}: {}", path, std::strerror(errno));
-    return false;
-  }
+bool Logger::point_at(LogFile& file, const std::string& path, std::string& error) {
+  LogFile::Opened opened;
+  if (!file.open(path, opened, error)) return false;
+  file.switch_to(std::move(opened));
   return true;
 }
 
@@ -76,14 +35,14 @@ bool Logger::open(const Config& config, std::string& error) {
 }
 
 bool Logger::reconfigure(const Config& config, std::string& error) {
-  if (config.error_log != error_path_ || !error_fd_) {
-    if (!point_at(config.error_log, 2, error_fd_, error)) return false;
+  if (config.error_log != error_path_ || !error_file_.is_open()) {
+    if (!point_at(error_file_, config.error_log, error)) return false;
     error_path_ = config.error_log;
   }
   if (config.access_log == "off") {
     access_on_.store(false, std::memory_order_release);
-  } else if (config.access_log != access_path_ || !access_fd_) {
-    if (!point_at(config.access_log, 1, access_fd_, error)) return false;
+  } else if (config.access_log != access_path_ || !access_file_.is_open()) {
+    if (!point_at(access_file_, config.access_log, error)) return false;
     access_on_.store(true, std::memory_order_release);
   }
   access_path_ = config.access_log;
@@ -92,20 +51,20 @@ bool Logger::reconfigure(const Config& config, std::string& error) {
 }
 
 bool Logger::reopen(std::string& error) {
-  if (!point_at(error_path_, 2, error_fd_, error)) return false;
-  if (access_path_ != "off" && !point_at(access_path_, 1, access_fd_, error)) return false;
+  if (!point_at(error_file_, error_path_, error)) return false;
+  if (access_path_ != "off" && !point_at(access_file_, access_path_, error)) return false;
   return true;
 }
 
 void Logger::write_error(LogLevel level, std::string_view message) {
   // Before open() (start-up errors) the error log is stderr itself.
-  const int fd = error_fd_ ? error_fd_.get() : 2;
-  write_all(
-      fd, fmt::format("{} [{}] {}\n", format_log_time(wall_seconds()), level_name(level), message));
+  (void)error_file_.write_lines(
+      fmt::format("{} [{}] {}\n", format_log_time(wall_seconds()), level_name(level), message));
 }
 
-void Logger::write_access(std::string_view line) {
-  if (access_enabled()) write_all(access_fd_.get(), line);
+LogFile::Failure Logger::write_access(std::string_view lines) {
+  if (!access_enabled()) return {};
+  return access_file_.write_lines(lines);
 }
 
 }  // namespace cork

@@ -1,25 +1,24 @@
 // Logger: the error log (time, level, message) and the access log (combined log format).
 // Each line is formatted whole and written with one write(2), so lines from different threads
-// never interleave. Passed by reference to whoever logs; there is no global logger.
+// never interleave; a write that fails never leaves half a line (server/log_file.h). Passed by
+// reference to whoever logs; there is no global logger.
 #pragma once
 
 #include <atomic>
-
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "server/config.h"
-#include "server/unique_fd.h"
+#include "server/log_file.h"
 
 namespace cork {
 
 // Neither copyable nor movable: components keep references to it.
 //
 // The descriptors written to never change number while the server runs: reopening a log
-// (SIGUSR1, logrotate) or pointing it elsewhere (SIGHUP) dup2()s the new file onto the same
+// (SIGUSR1, logrotate) or pointing it elsewhere (SIGHUP) dup3()s the new file onto the same
 // number, which is atomic for threads writing at that moment. "-" is a dup of stdout/stderr.
 class Logger {
  public:
@@ -43,8 +42,9 @@ class Logger {
 
   // Safe to call from any thread.
   void write_error(LogLevel level, std::string_view message);
-  // Safe to call from any thread. `line` must end with '\n'.
-  void write_access(std::string_view line);
+  // Safe to call from any thread. `lines` must end with '\n'. What could not be written whole
+  // (the access log's thread counts those lines as dropped); nothing when the log is off.
+  LogFile::Failure write_access(std::string_view lines);
 
   template <class... Args>
   void log(LogLevel level, fmt::format_string<Args...> format, Args&&... args) {
@@ -52,12 +52,12 @@ class Logger {
   }
 
  private:
-  // Points `fd` (opened once, then never closed while running) at `path` ("-" = `standard`).
-  static bool point_at(const std::string& path, int standard, UniqueFd& fd, std::string& error);
+  // Points `file` at `path` (opened now).
+  static bool point_at(LogFile& file, const std::string& path, std::string& error);
 
   std::atomic<LogLevel> level_{LogLevel::kInfo};
-  UniqueFd error_fd_;   // a file, or a dup of stderr
-  UniqueFd access_fd_;  // a file, or a dup of stdout; open once the access log was ever on
+  LogFile error_file_{2};   // a file, or a dup of stderr; stderr itself until open()
+  LogFile access_file_{1};  // a file, or a dup of stdout; open once the access log was ever on
   std::atomic<bool> access_on_{false};
   std::string error_path_ = "-";
   std::string access_path_ = "off";

@@ -1,6 +1,8 @@
 // Logger: whole lines, one write(2) each.
 #include "server/log.h"
 
+#include <vector>
+
 #include "server/clock.h"
 
 namespace cork {
@@ -22,6 +24,10 @@ std::string_view level_name(LogLevel level) {
 }
 
 }  // namespace
+
+Logger::~Logger() {
+  flush_repeats(LogCoalescer::kEverything);
+}
 
 bool Logger::point_at(LogFile& file, const std::string& path, std::string& error) {
   LogFile::Opened opened;
@@ -60,6 +66,20 @@ void Logger::write_error(LogLevel level, std::string_view message) {
   // Before open() (start-up errors) the error log is stderr itself.
   (void)error_file_.write_lines(
       fmt::format("{} [{}] {}\n", format_log_time(wall_seconds()), level_name(level), message));
+}
+
+void Logger::write_first(LogLevel level, const void* key, std::int64_t now_ms,
+                         const std::string& message) {
+  std::vector<LogCoalescer::Summary> ended;
+  const bool first = repeats_.first(key, now_ms, level, message, ended);
+  for (const LogCoalescer::Summary& summary : ended)
+    write_error(summary.level, summary.line);
+  if (first) write_error(level, message);
+}
+
+void Logger::flush_repeats(std::int64_t now_ms) {
+  for (const LogCoalescer::Summary& summary : repeats_.flush(now_ms))
+    write_error(summary.level, summary.line);
 }
 
 LogFile::Failure Logger::write_access(std::string_view lines) {

@@ -1,16 +1,22 @@
 // Logger: the error log (time, level, message) and the access log (combined log format).
 // Each line is formatted whole and written with one write(2), so lines from different threads
-// never interleave; a write that fails never leaves half a line (server/log_file.h). Passed by
-// reference to whoever logs; there is no global logger.
+// never interleave; a write that fails never leaves half a line (server/log_file.h). Messages
+// that can repeat per request or per connection go through log_coalesced(): one line a second
+// at most, with a count (server/log_coalescer.h). Passed by reference to whoever logs; there is
+// no global logger.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
+#include "server/clock_source.h"
 #include "server/config.h"
+#include "server/log_coalescer.h"
 #include "server/log_file.h"
 
 namespace cork {
@@ -23,7 +29,11 @@ namespace cork {
 class Logger {
  public:
   // A logger writing errors to stderr and no access log; used before the config is read.
-  Logger() = default;
+  Logger() : clock_(&system_clock_) {}
+  // The same, timing the coalesced messages' seconds by `clock` (tests).
+  explicit Logger(const ClockSource& clock) : clock_(&clock) {}
+  // Writes the counts of coalesced messages still pending.
+  ~Logger();
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
 
@@ -51,9 +61,39 @@ class Logger {
     if (enabled(level)) write_error(level, fmt::format(format, std::forward<Args>(args)...));
   }
 
+  // log() for a message that can repeat per request or per connection: the first occurrence is
+  // logged, the repeats of the following second are counted (not even formatted) and summed up
+  // in one line, "<message> (and N more in the last second)". Messages are told apart by their
+  // format string (its call site), not by their arguments. Safe to call from any thread.
+  template <class... Args>
+  void log_coalesced(LogLevel level, fmt::format_string<Args...> format, Args&&... args) {
+    if (!enabled(level)) return;
+    const void* key = static_cast<fmt::string_view>(format).data();  // the call site
+    const std::int64_t now_ms = clock_->monotonic_ms();
+    switch (repeats_.occur(key, now_ms)) {
+      case LogCoalescer::Verdict::kCounted:
+        return;
+      case LogCoalescer::Verdict::kCountedFirst:
+        repeats_.example(key, fmt::format(format, std::forward<Args>(args)...));
+        return;
+      case LogCoalescer::Verdict::kLog:
+        write_first(level, key, now_ms, fmt::format(format, std::forward<Args>(args)...));
+        return;
+    }
+  }
+  // Writes the summaries of the coalesced seconds that are over by now (all of them with
+  // LogCoalescer::kEverything). Safe to call from any thread.
+  void flush_repeats(std::int64_t now_ms);
+
  private:
   // Points `file` at `path` (opened now).
   static bool point_at(LogFile& file, const std::string& path, std::string& error);
+  // log_coalesced() when the message is not a repeat.
+  void write_first(LogLevel level, const void* key, std::int64_t now_ms,
+                   const std::string& message);
+
+  const SystemClock system_clock_;
+  const ClockSource* clock_;
 
   std::atomic<LogLevel> level_{LogLevel::kInfo};
   LogFile error_file_{2};   // a file, or a dup of stderr; stderr itself until open()
@@ -61,6 +101,7 @@ class Logger {
   std::atomic<bool> access_on_{false};
   std::string error_path_ = "-";
   std::string access_path_ = "off";
+  LogCoalescer repeats_;
 };
 
 }  // namespace cork

@@ -134,8 +134,8 @@ ResponsePlan RequestHandler::Planner::route() {
     return listing(found.path, target.path);
   }
   if (found.status >= 500) {
-    handler_.log_.log(LogLevel::kWarn, "{}: {} for {}", peer_address(*facts_.peer), found.status,
-                      head.target);
+    handler_.log_.log_coalesced(LogLevel::kWarn, "{}: {} for {}", peer_address(*facts_.peer),
+                                found.status, head.target);
   }
   return error(found.status, /*close=*/false);
 }
@@ -235,8 +235,8 @@ ResponsePlan RequestHandler::Planner::listing(std::string_view directory,
   if (const int err =
           read_directory(settings_->root.get(), directory, settings_->symlinks, entries);
       err != 0) {
-    handler_.log_.log(LogLevel::kWarn, "{}: cannot list {}: {}", peer_address(*facts_.peer),
-                      request_.target, std::strerror(err));
+    handler_.log_.log_coalesced(LogLevel::kWarn, "{}: cannot list {}: {}",
+                                peer_address(*facts_.peer), request_.target, std::strerror(err));
     return error(err == EACCES ? 403 : 500, /*close=*/false);
   }
   const std::string accept = request_.combined("accept").value_or("");

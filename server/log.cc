@@ -1,6 +1,9 @@
 // Logger: whole lines, one write(2) each.
 #include "server/log.h"
 
+#include <cassert>
+#include <chrono>
+#include <deque>
 #include <vector>
 
 #include "server/clock.h"
@@ -8,6 +11,10 @@
 namespace cork {
 
 namespace {
+
+// How often the writer thread wakes without lines: the coalesced counts and the drop reports
+// wait for no new line.
+constexpr std::chrono::seconds kTick{1};
 
 std::string_view level_name(LogLevel level) {
   switch (level) {
@@ -23,10 +30,72 @@ std::string_view level_name(LogLevel level) {
   return "?";
 }
 
+std::string error_line(LogLevel level, std::string_view message) {
+  return fmt::format("{} [{}] {}\n", format_log_time(wall_seconds()), level_name(level), message);
+}
+
 }  // namespace
 
 Logger::~Logger() {
+  stop_writer();
   flush_repeats(LogCoalescer::kEverything);
+}
+
+void Logger::start_writer() {
+  assert(!writer_.joinable() && !queue_.closed());
+  writer_ = std::thread([this] { run_writer(); });
+  queued_.store(true, std::memory_order_release);
+}
+
+void Logger::stop_writer() {
+  if (!writer_.joinable()) return;
+  queue_.close();  // a line that still finds queued_ set is written at once
+  writer_.join();
+  queued_.store(false, std::memory_order_release);
+  flush_repeats(LogCoalescer::kEverything);
+}
+
+void Logger::run_writer() {
+  std::deque<std::string> batch;
+  std::string out;
+  std::uint64_t reported_full = 0;
+  std::uint64_t reported_failed = 0;
+  auto last_report = std::chrono::steady_clock::now() - kTick;
+  for (;;) {
+    const bool more = queue_.pop_all_for(batch, kTick);
+    out.clear();
+    for (const std::string& line : batch)
+      out.append(line);
+    batch.clear();
+    for (const LogCoalescer::Summary& summary : repeats_.flush(clock_->monotonic_ms()))
+      out.append(error_line(summary.level, summary.line));
+    if (!out.empty()) write_error_lines(out);  // one write(2) for the batch
+    // The drops, once the log takes lines again: at most once a second, and at the end.
+    const std::uint64_t full = queue_full_.load(std::memory_order_relaxed);
+    const std::uint64_t failed = write_failed_.load(std::memory_order_relaxed);
+    const auto now = std::chrono::steady_clock::now();
+    if ((full != reported_full || failed != reported_failed) &&
+        (now - last_report >= kTick || !more)) {
+      std::string report;
+      if (full != reported_full) {
+        report += error_line(LogLevel::kWarn,
+                             fmt::format("error log queue full: {} lines dropped ({} in all)",
+                                         full - reported_full, full + failed));
+      }
+      if (failed != reported_failed) {
+        report += error_line(LogLevel::kWarn,
+                             fmt::format("error log write failed: {} lines dropped ({} in all)",
+                                         failed - reported_failed, full + failed));
+      }
+      // Reported only once it is written: a log that still fails hears of it later.
+      if (error_file_.write_lines(report).lines == 0) {
+        reported_full = full;
+        reported_failed = failed;
+      }
+      last_report = now;
+    }
+    if (!more) return;
+  }
 }
 
 bool Logger::point_at(LogFile& file, const std::string& path, std::string& error) {
@@ -63,9 +132,22 @@ bool Logger::reopen(std::string& error) {
 }
 
 void Logger::write_error(LogLevel level, std::string_view message) {
+  std::string line = error_line(level, message);
+  if (queued_.load(std::memory_order_acquire)) {
+    if (queue_.try_push(line)) return;
+    if (!queue_.closed()) {
+      queue_full_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    // Closed: the writer is stopping; write it here.
+  }
   // Before open() (start-up errors) the error log is stderr itself.
-  (void)error_file_.write_lines(
-      fmt::format("{} [{}] {}\n", format_log_time(wall_seconds()), level_name(level), message));
+  write_error_lines(line);
+}
+
+void Logger::write_error_lines(std::string_view lines) {
+  const LogFile::Failure failure = error_file_.write_lines(lines);
+  if (failure.lines > 0) write_failed_.fetch_add(failure.lines, std::memory_order_relaxed);
 }
 
 void Logger::write_first(LogLevel level, const void* key, std::int64_t now_ms,

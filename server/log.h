@@ -4,16 +4,26 @@
 // that can repeat per request or per connection go through log_coalesced(): one line a second
 // at most, with a count (server/log_coalescer.h). Passed by reference to whoever logs; there is
 // no global logger.
+//
+// While the server runs (start_writer() .. stop_writer()) error lines go to a thread of their
+// own through a bounded queue, so that no worker or reactor thread ever waits for a slow
+// stderr (a `docker logs` pipe, a stopped reader): a full queue drops the line and counts it
+// (error_dropped(), on the status page), and the count is written once the error log takes
+// lines again. Before and after, lines are written at once on the caller's thread (start-up
+// errors, the last lines at exit). The access log has its thread in AccessLog.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "pool/blocking_queue.h"
 #include "server/clock_source.h"
 #include "server/config.h"
 #include "server/log_coalescer.h"
@@ -28,11 +38,16 @@ namespace cork {
 // number, which is atomic for threads writing at that moment. "-" is a dup of stdout/stderr.
 class Logger {
  public:
+  // Error lines the queue holds while the error log is slow (some 40 KiB).
+  static constexpr std::size_t kQueueLines = 512;
+
   // A logger writing errors to stderr and no access log; used before the config is read.
-  Logger() : clock_(&system_clock_) {}
-  // The same, timing the coalesced messages' seconds by `clock` (tests).
-  explicit Logger(const ClockSource& clock) : clock_(&clock) {}
-  // Writes the counts of coalesced messages still pending.
+  Logger() : Logger(system_clock_) {}
+  // The same, timing the coalesced messages' seconds by `clock`, with a queue of
+  // `queue_lines` (tests).
+  explicit Logger(const ClockSource& clock, std::size_t queue_lines = kQueueLines)
+      : clock_(&clock), queue_(queue_lines) {}
+  // Stops the writer thread (stop_writer()) and writes the counts still pending.
   ~Logger();
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
@@ -47,10 +62,23 @@ class Logger {
   // only; safe while other threads log.
   bool reopen(std::string& error);
 
+  // Starts the error log's thread: from here on write_error() queues the line and returns.
+  // The thread also writes the counts of coalesced messages once a second. Call once, before
+  // the server's threads log.
+  void start_writer();
+  // Writes every queued line and every pending count, then stops the thread; lines are
+  // written at once again from here on. Idempotent; not at the same time as start_writer().
+  void stop_writer();
+  // Error log lines lost because the queue was full or the write failed. Safe from any thread.
+  std::uint64_t error_dropped() const {
+    return queue_full_.load(std::memory_order_relaxed) +
+           write_failed_.load(std::memory_order_relaxed);
+  }
+
   bool enabled(LogLevel level) const { return level >= level_.load(std::memory_order_relaxed); }
   bool access_enabled() const { return access_on_.load(std::memory_order_acquire); }
 
-  // Safe to call from any thread.
+  // Safe to call from any thread. Never waits for the error log while the writer thread runs.
   void write_error(LogLevel level, std::string_view message);
   // Safe to call from any thread. `lines` must end with '\n'. What could not be written whole
   // (the access log's thread counts those lines as dropped); nothing when the log is off.
@@ -92,6 +120,11 @@ class Logger {
   void write_first(LogLevel level, const void* key, std::int64_t now_ms,
                    const std::string& message);
 
+  // Writes error lines until stop_writer() closes the queue.
+  void run_writer();
+  // Writes `lines` to the error log now and counts the lines that failed.
+  void write_error_lines(std::string_view lines);
+
   const SystemClock system_clock_;
   const ClockSource* clock_;
 
@@ -102,6 +135,11 @@ class Logger {
   std::string error_path_ = "-";
   std::string access_path_ = "off";
   LogCoalescer repeats_;
+  BlockingQueue<std::string> queue_;  // error lines for the writer thread
+  std::atomic<bool> queued_{false};   // the writer thread runs: write_error() queues
+  std::atomic<std::uint64_t> queue_full_{0};
+  std::atomic<std::uint64_t> write_failed_{0};
+  std::thread writer_;
 };
 
 }  // namespace cork

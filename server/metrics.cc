@@ -59,6 +59,9 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
   metric("cork_access_log_dropped_total", "counter",
          "Access log lines dropped (queue full or write failed).");
   fmt::format_to(it, "cork_access_log_dropped_total {}\n", g.dropped_log_lines);
+  metric("cork_error_log_dropped_total", "counter",
+         "Error log lines dropped (queue full or write failed).");
+  fmt::format_to(it, "cork_error_log_dropped_total {}\n", g.dropped_error_lines);
   metric("cork_file_cache_hits_total", "counter", "Open-file cache hits.");
   fmt::format_to(it, "cork_file_cache_hits_total {}\n", load(m.file_cache_hits));
   metric("cork_file_cache_misses_total", "counter", "Open-file cache misses.");

@@ -43,7 +43,8 @@ struct MetricsGauges {
   std::size_t queue_depth = 0;
   std::size_t queue_capacity = 0;
   std::size_t workers = 0;
-  std::uint64_t dropped_log_lines = 0;
+  std::uint64_t dropped_log_lines = 0;    // access log
+  std::uint64_t dropped_error_lines = 0;  // error log
   double uptime_seconds = 0;
 };
 

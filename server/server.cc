@@ -32,15 +32,16 @@ std::size_t worker_count(const Config& config) {
   return cpus > 0 ? cpus : 1;
 }
 
-// The status page's gauges: what the wiring here knows (the queue, the pool, the access log).
+// The status page's gauges: what the wiring here knows (the queue, the pool, the logs).
 // Neither copyable nor movable; safe from any thread.
 class ServerGauges final : public GaugeSource {
  public:
   ServerGauges(const BlockingQueue<ConnHandle>& queue, std::size_t workers,
-               const AccessLog& access_log, const ClockSource& clock)
+               const AccessLog& access_log, const Logger& log, const ClockSource& clock)
       : queue_(queue),
         workers_(workers),
         access_log_(access_log),
+        log_(log),
         clock_(clock),
         started_ms_(clock.monotonic_ms()) {}
   MetricsGauges gauges() const override {
@@ -49,6 +50,7 @@ class ServerGauges final : public GaugeSource {
     g.queue_capacity = queue_.capacity();
     g.workers = workers_;
     g.dropped_log_lines = access_log_.dropped();
+    g.dropped_error_lines = log_.error_dropped();
     g.uptime_seconds = static_cast<double>(clock_.monotonic_ms() - started_ms_) / 1000.0;
     return g;
   }
@@ -57,6 +59,7 @@ class ServerGauges final : public GaugeSource {
   const BlockingQueue<ConnHandle>& queue_;
   const std::size_t workers_;
   const AccessLog& access_log_;
+  const Logger& log_;
   const ClockSource& clock_;
   const std::int64_t started_ms_;
 };
@@ -89,7 +92,7 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
   const std::size_t workers = worker_count(config);
   // The hand-off from the reactor to the workers; the status page shows its depth.
   BlockingQueue<ConnHandle> queue(config.queue_capacity);
-  const ServerGauges gauges(queue, workers, access_log, clock);
+  const ServerGauges gauges(queue, workers, access_log, log, clock);
   const RequestHandler handler(log, context.metrics, gauges);
 
   // What the signals mean. They run on the reactor thread; the reactor knows only when.
@@ -163,11 +166,14 @@ int run_server(const Config& config, Logger& log, ConfigSource source) {
   watch_file_cache(std::move(settings));
   log.log(LogLevel::kInfo, "cork {} serving {} with {} worker threads; listening on {}",
           CORK_VERSION, config.root, workers, bound);
+  // From here until the end no thread waits for the error log (server/log.h).
+  log.start_writer();
   const int code = reactor.run();
   if (watched && watched->files->notification_fd() >= 0) {
     reactor.unwatch(watched->files->notification_fd());
   }
-  access_log.stop();  // flush
+  access_log.stop();  // flush (its last drop report goes to the error log)
+  log.stop_writer();  // flush: the shutdown lines are written before the exit
   return code;
 }
 

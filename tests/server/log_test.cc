@@ -1,8 +1,15 @@
 // Logger: coalesced warnings become one line a second with a count, and no count is lost at
-// the end.
+// the end. With its writer thread running, a stalled error log costs dropped lines (counted,
+// reported when it drains), never a wait, and stopping the thread writes everything queued.
 #include "server/log.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -91,6 +98,110 @@ TEST(LoggerTest, APendingCountIsWrittenWhenTheLoggerGoes) {
             (std::vector<std::string>{
                 "[warn] queue full (64): answering 503",
                 "[warn] queue full (64): answering 503 (and 1 more in the last second)"}));
+}
+
+// Everything readable from the non-blocking `fd` right now.
+std::string read_available(int fd) {
+  std::string out;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) return out;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+// The error log is a pipe nobody reads: 2,000 lines of 1,000 bytes are far more than the pipe
+// (64 KiB) and the queue (16 lines) hold. write_error() must not wait for it (it used to,
+// in write(2)); the lines that do not fit are counted, and once the pipe is read again the
+// count is written there.
+TEST(LoggerTest, AStalledErrorLogDropsLinesInsteadOfWaiting) {
+  TempDir dir;
+  const std::string fifo = (dir.path() / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  struct CloseReader {
+    int fd;
+    ~CloseReader() { ::close(fd); }
+  } close_reader{reader};
+  Config config;
+  config.error_log = fifo;
+  config.access_log = "off";
+  const SystemClock clock;
+  Logger log(clock, 16);
+  std::string error;
+  ASSERT_TRUE(log.open(config, error)) << error;
+  log.start_writer();
+  const std::string message(1000, 'x');
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 2000; ++i)
+    log.write_error(LogLevel::kWarn, message);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2))
+      << "write_error() waited for the error log";
+  EXPECT_GT(log.error_dropped(), 0u);
+
+  // Drops may have been reported while they were still happening; the last report has them all.
+  const std::string report = "(" + std::to_string(log.error_dropped()) + " in all)";
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (text.find(report) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    text += read_available(reader);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_NE(text.find("error log queue full: "), std::string::npos);
+  EXPECT_NE(text.find(report), std::string::npos)
+      << "the drop count did not arrive: "
+      << text.substr(text.size() > 300 ? text.size() - 300 : 0);
+  log.stop_writer();
+}
+
+// stop_writer() writes every queued line before it returns, in order; later lines are written
+// at once.
+TEST(LoggerTest, StopWriterWritesEveryQueuedLine) {
+  TempDir dir;
+  Config config;
+  config.error_log = (dir.path() / "error.log").string();
+  config.access_log = "off";
+  Logger log;
+  std::string error;
+  ASSERT_TRUE(log.open(config, error)) << error;
+  log.start_writer();
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    log.write_error(LogLevel::kInfo, "line " + std::to_string(i));
+    expected.push_back("[info] line " + std::to_string(i));
+  }
+  log.stop_writer();
+  EXPECT_EQ(untimed_lines(read_file(config.error_log)), expected);
+  log.write_error(LogLevel::kInfo, "after");
+  expected.push_back("[info] after");
+  EXPECT_EQ(untimed_lines(read_file(config.error_log)), expected);
+  EXPECT_EQ(log.error_dropped(), 0u);
+}
+
+// The writer thread writes a count when its second is over, without waiting for another line.
+TEST(LoggerTest, TheWriterThreadWritesCoalescedCountsWithinASecondOrTwo) {
+  TempDir dir;
+  Config config;
+  config.error_log = (dir.path() / "error.log").string();
+  config.access_log = "off";
+  Logger log;
+  std::string error;
+  ASSERT_TRUE(log.open(config, error)) << error;
+  log.start_writer();
+  for (int i = 0; i < 5; ++i)
+    log.log_coalesced(LogLevel::kWarn, "queue full ({}): answering 503", 64);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (read_file(config.error_log).find("(and 3 more in the last second)") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(untimed_lines(read_file(config.error_log)),
+            (std::vector<std::string>{
+                "[warn] queue full (64): answering 503",
+                "[warn] queue full (64): answering 503 (and 3 more in the last second)"}));
+  log.stop_writer();
 }
 
 }  // namespace

@@ -105,30 +105,51 @@ bool Logger::point_at(LogFile& file, const std::string& path, std::string& error
   return true;
 }
 
+bool Logger::check_paths(const Config& config, std::string& error) {
+  if (!LogFile::check(config.error_log, error)) return false;
+  return config.access_log == "off" || LogFile::check(config.access_log, error);
+}
+
 bool Logger::open(const Config& config, std::string& error) {
   return reconfigure(config, error);
 }
 
 bool Logger::reconfigure(const Config& config, std::string& error) {
-  if (config.error_log != error_path_ || !error_file_.is_open()) {
-    if (!point_at(error_file_, config.error_log, error)) return false;
+  // Every new file is opened first; only when all of them are is anything switched.
+  const bool new_error = config.error_log != error_path_ || !error_file_.is_open();
+  const bool new_access =
+      config.access_log != "off" && (config.access_log != access_path_ || !access_file_.is_open());
+  LogFile::Opened error_opened;
+  LogFile::Opened access_opened;
+  if (new_error && !error_file_.open(config.error_log, error_opened, error)) return false;
+  if (new_access && !access_file_.open(config.access_log, access_opened, error)) {
+    error_opened.discard();
+    return false;
+  }
+  // Switching cannot fail (LogFile::switch_to).
+  if (new_error) {
+    error_file_.switch_to(std::move(error_opened));
     error_path_ = config.error_log;
   }
-  if (config.access_log == "off") {
-    access_on_.store(false, std::memory_order_release);
-  } else if (config.access_log != access_path_ || !access_file_.is_open()) {
-    if (!point_at(access_file_, config.access_log, error)) return false;
-    access_on_.store(true, std::memory_order_release);
-  }
+  if (new_access) access_file_.switch_to(std::move(access_opened));
+  access_on_.store(config.access_log != "off", std::memory_order_release);
   access_path_ = config.access_log;
   level_.store(config.level, std::memory_order_relaxed);
   return true;
 }
 
 bool Logger::reopen(std::string& error) {
-  if (!point_at(error_file_, error_path_, error)) return false;
-  if (access_path_ != "off" && !point_at(access_file_, access_path_, error)) return false;
-  return true;
+  // Each file on its own: after logrotate, an error log that opens is worth having even when
+  // the access log does not.
+  std::string error_log_error;
+  std::string access_log_error;
+  const bool error_ok = point_at(error_file_, error_path_, error_log_error);
+  const bool access_ok =
+      access_path_ == "off" || point_at(access_file_, access_path_, access_log_error);
+  if (error_ok && access_ok) return true;
+  error = !error_ok && !access_ok ? error_log_error + "; " + access_log_error
+                                  : error_log_error + access_log_error;
+  return false;
 }
 
 void Logger::write_error(LogLevel level, std::string_view message) {

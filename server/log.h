@@ -52,14 +52,20 @@ class Logger {
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
 
+  // Whether the files named by the config can be opened for appending, leaving nothing behind
+  // (--check, and before the start). False with `error` set: "cannot open log file PATH: ...".
+  static bool check_paths(const Config& config, std::string& error);
   // Opens the files named by the config ("-" = stdout/stderr). False with `error` set when a
   // file cannot be opened. Call once, before other threads log.
   bool open(const Config& config, std::string& error);
-  // SIGHUP: new level and log paths. The old files stay in use when a new one cannot be
-  // opened (false, `error` set). Reactor thread only; safe while other threads log.
+  // SIGHUP: new level and log paths, all or nothing: every new file is opened before any is
+  // switched to, and when one cannot be opened (false, `error` set) the files and the level
+  // all stay as they were, and a file the attempt created is removed. Reactor thread only;
+  // safe while other threads log.
   bool reconfigure(const Config& config, std::string& error);
-  // SIGUSR1: opens the same paths again (after logrotate moved the files away). Reactor thread
-  // only; safe while other threads log.
+  // SIGUSR1: opens the same paths again (after logrotate moved the files away). Each file that
+  // opens is switched to; false with `error` set for those that do not. Reactor thread only;
+  // safe while other threads log.
   bool reopen(std::string& error);
 
   // Starts the error log's thread: from here on write_error() queues the line and returns.

@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
   }
+  if (!Logger::check_paths(config, error)) {
+    fmt::print(stderr, "cork: {}\n", error);
+    return 1;
+  }
   if (cli.check) {
     fmt::print("{}: configuration OK\n", cli.config_path.empty() ? "defaults" : cli.config_path);
     return 0;

@@ -1,6 +1,7 @@
-// Logger: coalesced warnings become one line a second with a count, and no count is lost at
-// the end. With its writer thread running, a stalled error log costs dropped lines (counted,
-// reported when it drains), never a wait, and stopping the thread writes everything queued.
+// Logger: a reload that cannot open every new log file switches none of them; coalesced
+// warnings become one line a second with a count, and no count is lost at the end. With its
+// writer thread running, a stalled error log costs dropped lines (counted, reported when it
+// drains), never a wait, and stopping the thread writes everything queued.
 #include "server/log.h"
 
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,8 +23,55 @@
 namespace cork {
 namespace {
 
+namespace fs = std::filesystem;
 using integration::read_file;
 using integration::TempDir;
+
+// A valid new error log with an access log that cannot be opened: the reload is refused and
+// the error log, the access log and the level all stay as they were (the error log used to
+// move already). The new error log is not left behind either.
+TEST(LoggerTest, ARefusedReconfigureSwitchesNoLog) {
+  TempDir dir;
+  Config old_config;
+  old_config.error_log = (dir.path() / "error.log").string();
+  old_config.access_log = (dir.path() / "access.log").string();
+  Logger log;
+  std::string error;
+  ASSERT_TRUE(log.open(old_config, error)) << error;
+
+  Config fresh = old_config;
+  fresh.error_log = (dir.path() / "new-error.log").string();
+  fresh.access_log = (dir.path() / "missing" / "access.log").string();
+  fresh.level = LogLevel::kDebug;
+  EXPECT_FALSE(log.reconfigure(fresh, error));
+  EXPECT_NE(error.find(fresh.access_log), std::string::npos) << error;
+
+  log.write_error(LogLevel::kWarn, "after the refused reload");
+  log.write_access("an access line\n");
+  EXPECT_NE(read_file(old_config.error_log).find("after the refused reload"), std::string::npos);
+  EXPECT_FALSE(fs::exists(fresh.error_log)) << "the refused reload left its new error log";
+  EXPECT_EQ(read_file(old_config.access_log), "an access line\n");
+  EXPECT_FALSE(log.enabled(LogLevel::kDebug)) << "the refused reload changed the level";
+}
+
+// The other way round: a new access log that opens and an error log that does not.
+TEST(LoggerTest, ARefusedReconfigureKeepsTheAccessLog) {
+  TempDir dir;
+  Config old_config;
+  old_config.error_log = (dir.path() / "error.log").string();
+  old_config.access_log = (dir.path() / "access.log").string();
+  Logger log;
+  std::string error;
+  ASSERT_TRUE(log.open(old_config, error)) << error;
+
+  Config fresh = old_config;
+  fresh.error_log = (dir.path() / "missing" / "error.log").string();
+  fresh.access_log = (dir.path() / "new-access.log").string();
+  EXPECT_FALSE(log.reconfigure(fresh, error));
+  log.write_access("an access line\n");
+  EXPECT_EQ(read_file(old_config.access_log), "an access line\n");
+  EXPECT_FALSE(fs::exists(fresh.access_log)) << "the refused reload left its new access log";
+}
 
 // The lines of `text` without their time stamps ("2026-11-22T21:03:48Z ").
 std::vector<std::string> untimed_lines(const std::string& text) {

@@ -461,8 +461,8 @@ std::string CorkProcess::stdout_text() const {
     }
     ::fcntl(ends[0], F_SETFL, O_NONBLOCK);
     stderr_pipe_ = ends[0];
-    pid_ = spawn_cork(wrapper_, args, dir_.path() / "stdout.log", dir_.path() / "stderr.log",
-                      error, ends[1]);
+    pid_ = spawn_cork(wrapper_, args, dir_.path() / "stdout.log", dir_.path() / "stderr.log", error,
+                      ends[1]);
     ::close(ends[1]);  // the child has its copy: the end of the file is cork's exit
   } else {
     pid_ =

@@ -140,7 +140,7 @@ class CorkProcess {
   std::optional<rlim_t> nofile_limit_;
   std::optional<rlim_t> file_size_limit_;
   bool pipe_stderr_ = false;
-  int stderr_pipe_ = -1;                // our (non-blocking) read end, with pipe_stderr()
+  int stderr_pipe_ = -1;              // our (non-blocking) read end, with pipe_stderr()
   mutable std::string stderr_piped_;  // what was read from it
   std::optional<std::pair<uid_t, gid_t>> user_;
   std::vector<std::string> wrapper_;

@@ -1,4 +1,4 @@
-// Logger: whole lines, one write(2) each.
+// Logger: whole lines, written at once or by the error log's own thread.
 #include "server/log.h"
 
 #include <cassert>

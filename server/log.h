@@ -1,6 +1,7 @@
 // Logger: the error log (time, level, message) and the access log (combined log format).
-// Each line is formatted whole and written with one write(2), so lines from different threads
-// never interleave; a write that fails never leaves half a line (server/log_file.h). Messages
+// Each line is formatted whole and written in one write(2) with whole lines only (one, or a
+// batch), so lines from different threads never interleave; a write that fails never leaves
+// half a line (server/log_file.h). Messages
 // that can repeat per request or per connection go through log_coalesced(): one line a second
 // at most, with a count (server/log_coalescer.h). Passed by reference to whoever logs; there is
 // no global logger.

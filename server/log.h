@@ -1,10 +1,9 @@
 // Logger: the error log (time, level, message) and the access log (combined log format).
 // Each line is formatted whole and written in one write(2) with whole lines only (one, or a
 // batch), so lines from different threads never interleave; a write that fails never leaves
-// half a line (server/log_file.h). Messages
-// that can repeat per request or per connection go through log_coalesced(): one line a second
-// at most, with a count (server/log_coalescer.h). Passed by reference to whoever logs; there is
-// no global logger.
+// half a line (server/log_file.h). Messages that can repeat per request or per connection go
+// through log_coalesced(): one line a second at most, with a count (server/log_coalescer.h).
+// Passed by reference to whoever logs; there is no global logger.
 //
 // While the server runs (start_writer() .. stop_writer()) error lines go to a thread of their
 // own through a bounded queue, so that no worker or reactor thread ever waits for a slow

@@ -4,6 +4,7 @@
 // Knows nothing of HTTP or sockets.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -70,6 +71,23 @@ class BlockingQueue {
       std::unique_lock lock(mutex_);
       not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
       if (items_.empty()) return false;
+      for (T& item : items_)
+        out.push_back(std::move(item));
+      items_.clear();
+    }
+    not_full_.notify_all();
+    return true;
+  }
+
+  // Like pop_all(), but waits at most `timeout` for an item: true with nothing moved when the
+  // time passed first (a consumer with something to do now and then). False once the queue is
+  // closed and empty. Safe to call from any thread.
+  template <class Rep, class Period>
+  bool pop_all_for(std::deque<T>& out, std::chrono::duration<Rep, Period> timeout) {
+    {
+      std::unique_lock lock(mutex_);
+      not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
+      if (items_.empty()) return !closed_;
       for (T& item : items_)
         out.push_back(std::move(item));
       items_.clear();

@@ -1,7 +1,9 @@
 // AccessLog: the access log's own thread. Workers hand it whole lines through a bounded queue
-// and never wait for the disk: when the queue is full the line is dropped and counted (the
-// count goes to the error log, at most once a second, and to the metrics). The thread writes
-// what has accumulated in batches and flushes everything at shutdown.
+// and never wait for the disk: when the queue is full the line is dropped and counted. Lines
+// the disk refuses (a full file system, /dev/full, a vanished pipe reader) are counted the same
+// way, and no half line is left behind (server/log_file.h). Both counts go to the error log, at
+// most once a second but within about a second, and to the metrics. The thread writes what
+// has accumulated in batches and flushes everything at shutdown.
 #pragma once
 
 #include <atomic>
@@ -30,14 +32,19 @@ class AccessLog {
   // Writes what is queued and stops the thread; later submits are dropped. Idempotent.
   void stop();
 
-  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  // Lines lost: the queue was full, or the write failed. Safe to call from any thread.
+  std::uint64_t dropped() const {
+    return queue_full_.load(std::memory_order_relaxed) +
+           write_failed_.load(std::memory_order_relaxed);
+  }
 
  private:
   void run();
 
   Logger& log_;
   BlockingQueue<std::string> queue_;
-  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> queue_full_{0};
+  std::atomic<std::uint64_t> write_failed_{0};  // written by the thread only
   std::thread thread_;
 };
 

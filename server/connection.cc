@@ -94,8 +94,8 @@ Connection::Next Connection::serve(std::int64_t now_ms) {
           return Next::kWrite;
         case ResponseSender::Result::kTruncated:
           // Never pad, never hang: the connection is closed.
-          context_.log.log(LogLevel::kWarn, "{}: file truncated while sending {}",
-                           peer_address(peer_), parser_.head().target);
+          context_.log.log_coalesced(LogLevel::kWarn, "{}: file truncated while sending {}",
+                                     peer_address(peer_), parser_.head().target);
           return Next::kClose;
         case ResponseSender::Result::kFailed:
           return Next::kClose;

@@ -85,22 +85,46 @@ void FileCache::load_small(FileRepresentation& rep, CacheCharge& charge) const {
   charge.bytes += size;
 }
 
-bool FileCache::watch_directories(std::string_view path) const {
+bool FileCache::watch_directories(std::string_view path, std::uint64_t epoch,
+                                  std::uint64_t stamp_before, bool& added) const {
+  added = false;
   if (!inotify_) return false;
   // The changes that can make a cached entry wrong; reads (IN_ACCESS, IN_OPEN) are not.
   constexpr std::uint32_t kMask = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |
                                   IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF |
                                   IN_MOVE_SELF;
   // The root is known by its descriptor only: name it through /proc.
-  std::string dir = fmt::format("/proc/self/fd/{}", root_fd_);
-  std::size_t start = 0;
+  const std::string proc_root = fmt::format("/proc/self/fd/{}", root_fd_);
+  std::size_t end = 0;  // the directory is path[0, end): "" = the root
   for (;;) {
-    if (::inotify_add_watch(inotify_.get(), dir.c_str(), kMask) < 0) return false;
-    const std::size_t slash = path.find('/', start);
+    const std::string_view dir = path.substr(0, end);
+    // A directory whose watch was in place before this entry's file was opened, with no event
+    // since: a change after the open makes an event, which retires the entry. Anything else
+    // (a directory replaced since, a watch added meanwhile) is watched again: adding a watch
+    // that exists is harmless, and the kernel resolves the path as it is now.
+    bool known = false;
+    {
+      std::lock_guard lock(watched_mutex_);
+      auto it = watched_.find(dir);
+      known = it != watched_.end() && it->second.epoch == epoch && it->second.stamp <= stamp_before;
+    }
+    if (!known) {
+      std::string full = proc_root;
+      if (!dir.empty()) {
+        full += '/';
+        full.append(dir);
+      }
+      if (::inotify_add_watch(inotify_.get(), full.c_str(), kMask) < 0) return false;
+      added = true;
+      const std::uint64_t stamp = watch_clock_.fetch_add(1, std::memory_order_acq_rel) + 1;
+      std::lock_guard lock(watched_mutex_);
+      // Bounded: a site with more directories than this re-adds watches, which only costs time.
+      if (watched_.size() >= kMaxKnownDirectories) watched_.clear();
+      watched_.insert_or_assign(std::string(dir), WatchedDirectory{epoch, stamp});
+    }
+    const std::size_t slash = path.find('/', end == 0 ? 0 : end + 1);
     if (slash == std::string_view::npos) return true;  // the rest is the file's own name
-    dir += '/';
-    dir.append(path.substr(start, slash - start));
-    start = slash + 1;
+    end = slash;
   }
 }
 
@@ -116,7 +140,8 @@ void FileCache::handle_notifications() {
 }
 
 std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now_ms,
-                                             std::uint64_t epoch) const {
+                                             std::uint64_t epoch,
+                                             std::uint64_t stamp_before) const {
   auto entry = std::make_shared<CachedFile>();
   CacheCharge& charge = entry->charge;
   charge.descriptors = descriptors_;
@@ -156,9 +181,11 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
   format_fields(entry->gz, *entry, "gzip", cache_control_);
   entry->built_ms = now_ms;
   // The epoch read before the lookup: a change during the build retires the entry at once.
-  entry->epoch = watch_directories(entry->path) ? epoch : 0;
-  if (entry->epoch != 0) {
-    // A change between the open and the watch produced no event: compare once more.
+  bool added = false;
+  entry->epoch = watch_directories(entry->path, epoch, stamp_before, added) ? epoch : 0;
+  if (entry->epoch != 0 && added) {
+    // A change between the open and a watch added after it produced no event: compare once
+    // more. (Directories watched before the open need no check: see watch_directories.)
     struct stat now {};
     if (::fstatat(root_fd_, entry->path.c_str(), &now, 0) != 0 ||
         !same_file(now, entry->identity.info)) {
@@ -193,6 +220,7 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
     return result;
   }
   const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
+  const std::uint64_t stamp_before = watch_clock_.load(std::memory_order_acquire);
   result.miss = lookup_file(root_fd_, target, index, symlinks_);
   if (result.miss.error == EMFILE || result.miss.error == ENFILE) {
     // Out of descriptors (connections beyond the budget's reckoning, or another process when
@@ -208,7 +236,7 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
     }
     return result;
   }
-  std::shared_ptr<CachedFile> built = build(result.miss, now_ms, epoch);
+  std::shared_ptr<CachedFile> built = build(result.miss, now_ms, epoch, stamp_before);
   result.file = built;
   // Without room (every descriptor of the share is held by files being sent) the file serves
   // this request only and is closed when its response ends.

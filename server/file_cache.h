@@ -138,15 +138,18 @@ class FileCache {
   };
   static constexpr std::size_t kShards = 16;
 
-  std::shared_ptr<CachedFile> build(FileLookup& found, std::int64_t now_ms,
-                                    std::uint64_t epoch) const;
+  std::shared_ptr<CachedFile> build(FileLookup& found, std::int64_t now_ms, std::uint64_t epoch,
+                                    std::uint64_t stamp_before) const;
   void load_small(FileRepresentation& rep, CacheCharge& charge) const;
   // Evicts entries, `home` shard first, until a new entry fits the limits. Called without any
   // shard lock held; false when nothing is left to evict and the limits are still passed.
   bool make_room(std::size_t home);
   bool still_current(const CachedFile& entry, std::int64_t now_ms) const;
-  // Watches the root and every directory on the way to `path`; false if one cannot be watched.
-  bool watch_directories(std::string_view path) const;
+  // Watches the root and every directory on the way to `path` (those not watched already since
+  // before `stamp_before` in `epoch`); false if one cannot be watched. `added`: a watch was
+  // added now, after the file was opened.
+  bool watch_directories(std::string_view path, std::uint64_t epoch, std::uint64_t stamp_before,
+                         bool& added) const;
 
   const int root_fd_;  // borrowed from Settings, which owns both
   const SymlinkPolicy symlinks_;
@@ -159,6 +162,22 @@ class FileCache {
   std::atomic<std::size_t> entries_{0};  // in the map, all shards
   UniqueFd inotify_;
   std::atomic<std::uint64_t> epoch_{1};
+  // Directories already watched (relative to the root, "" = the root), so that a miss in a
+  // watched directory costs no inotify_add_watch (each resolves its path through /proc). Valid
+  // only within the epoch they were watched in: any event may mean a directory was replaced.
+  struct WatchedDirectory {
+    std::uint64_t epoch = 0;
+    std::uint64_t stamp = 0;  // watch_clock_ when the watch was added
+  };
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  static constexpr std::size_t kMaxKnownDirectories = 65536;
+  mutable std::mutex watched_mutex_;
+  mutable std::unordered_map<std::string, WatchedDirectory, StringHash, std::equal_to<>>
+      watched_;  // guarded by watched_mutex_
+  mutable std::atomic<std::uint64_t> watch_clock_{0};
 };
 
 }  // namespace cork

@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -69,6 +70,14 @@ IoResult pread_some(int fd, void* buffer, std::size_t size, off_t offset) {
 
 IoResult write_some(int fd, const void* data, std::size_t size) {
   return retry([&] { return ::write(fd, data, size); }, IoResult::Status::kError);
+}
+
+bool wait_writable(int fd) {
+  pollfd entry{fd, POLLOUT, 0};
+  for (;;) {
+    if (::poll(&entry, 1, -1) >= 0) return true;
+    if (errno != EINTR) return false;
+  }
 }
 
 AcceptResult accept_connection(int listener, sockaddr_storage& peer) {

@@ -40,6 +40,10 @@ IoResult send_file(int socket, int file, off_t* offset, std::size_t count);
 IoResult read_some(int fd, void* buffer, std::size_t size);
 IoResult pread_some(int fd, void* buffer, std::size_t size, off_t offset);
 IoResult write_some(int fd, const void* data, std::size_t size);
+// Waits until `fd` can take more bytes (or has failed, which the next write reports): for a
+// thread that may wait and met kWouldBlock on a descriptor someone else made non-blocking (a
+// log on an inherited O_NONBLOCK pipe). False when poll() itself fails.
+bool wait_writable(int fd);
 
 // accept4() of a non-blocking, close-on-exec socket: the new descriptor in `fd` with kOk, or
 // kWouldBlock when none is waiting. Connections that died in the backlog (ECONNABORTED, EPROTO)

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "cork: {}\n", error);
     return 1;
   }
+  if (!Logger::check_paths(config, error)) {
+    fmt::print(stderr, "cork: {}\n", error);
+    return 1;
+  }
   // Connections and cached files are descriptors: the soft limit is set to what the budget
   // needs (up to the hard limit, as nginx's worker_rlimit_nofile would) before --check, so that
   // --check reports the budget the server would run with.
@@ -60,7 +64,9 @@ int main(int argc, char** argv) {
   if (cli.check) {
     fmt::print("{}: configuration OK; {}\n", cli.config_path.empty() ? "defaults" : cli.config_path,
                budget.describe());
-    if (budget.connections_lowered()) fmt::print("{}\n", lowered_connections_warning(budget));
+    if (budget.connections_lowered()) {
+      fmt::print(stderr, "cork: warning: {}\n", lowered_connections_warning(budget));
+    }
     return 0;
   }
   Logger log;

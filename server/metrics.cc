@@ -57,8 +57,12 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
   fmt::format_to(it, "cork_accept_errors_total {}\n", load(m.accept_errors));
   metric("cork_rejected_total", "counter", "Connections answered 503 (limits or full queue).");
   fmt::format_to(it, "cork_rejected_total {}\n", load(m.rejected_503));
-  metric("cork_access_log_dropped_total", "counter", "Access log lines dropped (queue full).");
+  metric("cork_access_log_dropped_total", "counter",
+         "Access log lines dropped (queue full or write failed).");
   fmt::format_to(it, "cork_access_log_dropped_total {}\n", g.dropped_log_lines);
+  metric("cork_error_log_dropped_total", "counter",
+         "Error log lines dropped (queue full or write failed).");
+  fmt::format_to(it, "cork_error_log_dropped_total {}\n", g.dropped_error_lines);
   metric("cork_file_cache_hits_total", "counter", "Open-file cache hits.");
   fmt::format_to(it, "cork_file_cache_hits_total {}\n", load(m.file_cache_hits));
   metric("cork_file_cache_misses_total", "counter", "Open-file cache misses.");

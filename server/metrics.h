@@ -59,7 +59,8 @@ struct MetricsGauges {
   std::size_t queue_depth = 0;
   std::size_t queue_capacity = 0;
   std::size_t workers = 0;
-  std::uint64_t dropped_log_lines = 0;
+  std::uint64_t dropped_log_lines = 0;    // access log
+  std::uint64_t dropped_error_lines = 0;  // error log
   double uptime_seconds = 0;
   std::size_t file_cache_descriptors = 0;       // held by cached files (and files being sent)
   std::size_t file_cache_descriptor_limit = 0;  // the descriptor budget's share for them

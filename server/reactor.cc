@@ -159,7 +159,7 @@ int Reactor::run() {
     if (accept_paused_until_ms_ != 0 && now >= accept_paused_until_ms_ && !stopping_) {
       accept_paused_until_ms_ = 0;
       if (const int err = epoll_.modify(listener_.get(), EPOLLIN, kListenerTag); err != 0) {
-        context_.log.log(LogLevel::kError, "epoll_ctl(listener): {}", std::strerror(err));
+        context_.log.log_coalesced(LogLevel::kError, "epoll_ctl(listener): {}", std::strerror(err));
       }
     }
     expire_timers(now);
@@ -231,13 +231,8 @@ void Reactor::accept_all(std::int64_t now_ms) {
     }
     if (c == nullptr) {
       // At max_connections (or, should the budget have been passed, an fd beyond the table).
-      if (now_ms - last_limit_log_ms_ >= 1000) {
-        last_limit_log_ms_ = now_ms;
-        context_.log.log(LogLevel::kWarn,
-                         "max_connections ({}) reached: answering 503 ({} refused so far)",
-                         options_.max_connections,
-                         context_.metrics.rejected_503.load(std::memory_order_relaxed) + 1);
-      }
+      context_.log.log_coalesced(LogLevel::kWarn, "max_connections ({}) reached: answering 503",
+                                 options_.max_connections);
       reject_with_503(socket.get());
       continue;
     }
@@ -255,13 +250,10 @@ void Reactor::pause_accepting(std::int64_t now_ms, int error) {
   context_.metrics.accept_errors.fetch_add(1, std::memory_order_relaxed);
   // EMFILE, ENFILE, ENOBUFS, ENOMEM: keep serving the connections we have, stop accepting
   // briefly (the listener is level-triggered and would otherwise spin), log at most 1/s.
-  if (now_ms - last_accept_error_log_ms_ >= 1000) {
-    last_accept_error_log_ms_ = now_ms;
-    context_.log.log(LogLevel::kError, "accept: {} (pausing accepts for {} ms)",
-                     std::strerror(error), kAcceptPauseMs);
-  }
+  context_.log.log_coalesced(LogLevel::kError, "accept: {} (pausing accepts for {} ms)",
+                             std::strerror(error), kAcceptPauseMs);
   if (const int err = epoll_.modify(listener_.get(), 0, kListenerTag); err != 0) {
-    context_.log.log(LogLevel::kError, "epoll_ctl(listener): {}", std::strerror(err));
+    context_.log.log_coalesced(LogLevel::kError, "epoll_ctl(listener): {}", std::strerror(err));
   }
   accept_paused_until_ms_ = now_ms + kAcceptPauseMs;
 }
@@ -290,12 +282,13 @@ void Reactor::dispatch(ConnHandle handle) {
   // Queue full: refuse this one rather than block the reactor. We own it (claimed, not queued).
   c->ownership.abandon_claim();
   if (c->between_requests()) {
-    context_.log.log(LogLevel::kWarn, "queue full ({}): answering 503", queue_.capacity());
+    context_.log.log_coalesced(LogLevel::kWarn, "queue full ({}): answering 503",
+                               queue_.capacity());
     reject_with_503(c->fd());
   } else {
     // In the middle of a request or a response: a 503 now would be spliced into it.
-    context_.log.log(LogLevel::kWarn, "queue full ({}): closing a connection mid-response",
-                     queue_.capacity());
+    context_.log.log_coalesced(
+        LogLevel::kWarn, "queue full ({}): closing a connection mid-response", queue_.capacity());
   }
   table_->close(*c);  // logs an unfinished response, keeps the metrics balanced
 }
@@ -318,8 +311,8 @@ void Reactor::serve(ConnHandle handle) {
     const int err = c.in_epoll ? epoll_.modify(c.fd(), events, handle.value)
                                : epoll_.add(c.fd(), events, handle.value);
     if (err != 0) {
-      context_.log.log(LogLevel::kError, "epoll_ctl({}): {}", c.in_epoll ? "MOD" : "ADD",
-                       std::strerror(err));
+      context_.log.log_coalesced(LogLevel::kError, "epoll_ctl({}): {}", c.in_epoll ? "MOD" : "ADD",
+                                 std::strerror(err));
       break;
     }
     c.in_epoll = true;

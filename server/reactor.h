@@ -117,8 +117,6 @@ class Reactor {
   bool stopping_ = false;
   std::int64_t stop_deadline_ms_ = 0;
   std::int64_t accept_paused_until_ms_ = 0;
-  std::int64_t last_accept_error_log_ms_ = 0;
-  std::int64_t last_limit_log_ms_ = -1000;
 };
 
 }  // namespace cork

@@ -144,9 +144,9 @@ ResponsePlan RequestHandler::Planner::route() {
       .fetch_add(1, std::memory_order_relaxed);
   if (lookup.descriptors_short) {
     handler_.metrics_.file_cache_sheds.fetch_add(1, std::memory_order_relaxed);
-    handler_.log_.log(LogLevel::kWarn,
-                      "out of descriptors opening {}: the file cache gave back {} files",
-                      head.target, lookup.shed);
+    handler_.log_.log_coalesced(LogLevel::kWarn,
+                                "out of descriptors opening {}: the file cache gave back {} files",
+                                head.target, lookup.shed);
   }
   if (lookup.file) return file(std::move(lookup.file));
   FileLookup& found = lookup.miss;
@@ -155,8 +155,8 @@ ResponsePlan RequestHandler::Planner::route() {
     return listing(found.path, target.path);
   }
   if (found.status >= 500) {
-    handler_.log_.log(LogLevel::kWarn, "{}: {} for {}", peer_address(*facts_.peer), found.status,
-                      head.target);
+    handler_.log_.log_coalesced(LogLevel::kWarn, "{}: {} for {}", peer_address(*facts_.peer),
+                                found.status, head.target);
   }
   return error(found.status, /*close=*/false);
 }
@@ -256,8 +256,8 @@ ResponsePlan RequestHandler::Planner::listing(std::string_view directory,
   if (const int err =
           read_directory(settings_->root.get(), directory, settings_->symlinks, entries);
       err != 0) {
-    handler_.log_.log(LogLevel::kWarn, "{}: cannot list {}: {}", peer_address(*facts_.peer),
-                      request_.target, std::strerror(err));
+    handler_.log_.log_coalesced(LogLevel::kWarn, "{}: cannot list {}: {}",
+                                peer_address(*facts_.peer), request_.target, std::strerror(err));
     return error(err == EACCES ? 403 : 500, /*close=*/false);
   }
   const std::string accept = request_.combined("accept").value_or("");

@@ -27,16 +27,17 @@ namespace {
 // Lines the access log may hold before workers start dropping them (a few MiB at most).
 constexpr std::size_t kAccessLogQueueLines = 16384;
 
-// The status page's gauges: what the wiring here knows (the queue, the pool, the access log).
+// The status page's gauges: what the wiring here knows (the queue, the pool, the logs).
 // Neither copyable nor movable; safe from any thread.
 class ServerGauges final : public GaugeSource {
  public:
   ServerGauges(const BlockingQueue<ConnHandle>& queue, std::size_t workers,
-               const AccessLog& access_log, const ClockSource& clock,
+               const AccessLog& access_log, const Logger& log, const ClockSource& clock,
                const Allowance& cache_descriptors)
       : queue_(queue),
         workers_(workers),
         access_log_(access_log),
+        log_(log),
         clock_(clock),
         cache_descriptors_(cache_descriptors),
         started_ms_(clock.monotonic_ms()) {}
@@ -46,6 +47,7 @@ class ServerGauges final : public GaugeSource {
     g.queue_capacity = queue_.capacity();
     g.workers = workers_;
     g.dropped_log_lines = access_log_.dropped();
+    g.dropped_error_lines = log_.error_dropped();
     g.uptime_seconds = static_cast<double>(clock_.monotonic_ms() - started_ms_) / 1000.0;
     g.file_cache_descriptors = cache_descriptors_.held();
     g.file_cache_descriptor_limit = cache_descriptors_.limit();
@@ -56,6 +58,7 @@ class ServerGauges final : public GaugeSource {
   const BlockingQueue<ConnHandle>& queue_;
   const std::size_t workers_;
   const AccessLog& access_log_;
+  const Logger& log_;
   const ClockSource& clock_;
   const Allowance& cache_descriptors_;
   const std::int64_t started_ms_;
@@ -101,7 +104,7 @@ int run_server(const Config& config, const DescriptorBudget& budget, Logger& log
   const std::size_t workers = worker_count(config);
   // The hand-off from the reactor to the workers; the status page shows its depth.
   BlockingQueue<ConnHandle> queue(config.queue_capacity);
-  const ServerGauges gauges(queue, workers, access_log, clock, *cache_descriptors);
+  const ServerGauges gauges(queue, workers, access_log, log, clock, *cache_descriptors);
   const RequestHandler handler(log, context.metrics, gauges);
 
   // What the signals mean. They run on the reactor thread; the reactor knows only when.
@@ -132,7 +135,8 @@ int run_server(const Config& config, const DescriptorBudget& budget, Logger& log
   options.on_descriptors_short = [&context, &log] {
     context.metrics.file_cache_sheds.fetch_add(1, std::memory_order_relaxed);
     const std::size_t shed = context.settings()->files->shed();
-    log.log(LogLevel::kWarn, "accept: out of descriptors: the file cache gave back {} files", shed);
+    log.log_coalesced(LogLevel::kWarn,
+                      "accept: out of descriptors: the file cache gave back {} files", shed);
     return shed > 0;
   };
   options.on_reload = [&] {
@@ -190,11 +194,14 @@ int run_server(const Config& config, const DescriptorBudget& budget, Logger& log
   log.log(LogLevel::kInfo, "{}", budget.describe());
   log.log(LogLevel::kInfo, "cork {} serving {} with {} worker threads; listening on {}",
           CORK_VERSION, config.root, workers, bound);
+  // From here until the end no thread waits for the error log (server/log.h).
+  log.start_writer();
   const int code = reactor.run();
   if (watched && watched->files->notification_fd() >= 0) {
     reactor.unwatch(watched->files->notification_fd());
   }
-  access_log.stop();  // flush
+  access_log.stop();  // flush (its last drop report goes to the error log)
+  log.stop_writer();  // flush: the shutdown lines are written before the exit
   return code;
 }
 

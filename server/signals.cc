@@ -27,6 +27,7 @@ bool block_server_signals() {
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   if (::sigaction(SIGPIPE, &ignore, nullptr) != 0) return false;
+  if (::sigaction(SIGXFSZ, &ignore, nullptr) != 0) return false;
   const sigset_t set = server_signal_set();
   const int err = ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
   if (err != 0) {

@@ -1,6 +1,7 @@
 // Signals as events: SIGINT, SIGTERM, SIGHUP and SIGUSR1 are blocked in every thread and read
-// from a signalfd in the reactor's epoll set; SIGPIPE is ignored so that a vanished client
-// never kills the process.
+// from a signalfd in the reactor's epoll set. SIGPIPE is ignored so that a vanished client
+// never kills the process, and SIGXFSZ so that a log growing past RLIMIT_FSIZE fails its write
+// with EFBIG (counted and reported, server/log_file.h) instead of ending the process.
 #pragma once
 
 #include "server/unique_fd.h"

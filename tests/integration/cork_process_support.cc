@@ -35,11 +35,12 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kPollInterval{10};
 constexpr std::chrono::seconds kStartTimeout{10};
 
-// Starts cork with stdin from /dev/null and stdout/stderr to files. The child gets default
-// dispositions for the signals it must handle itself and an empty signal mask, whatever the
-// test process did. Returns the PID, or -1 with `error` set.
+// Starts cork with stdin from /dev/null and stdout/stderr to files (stderr to `err_fd` instead
+// when it is not -1). The child gets default dispositions for the signals it must handle itself
+// and an empty signal mask, whatever the test process did. Returns the PID, or -1 with `error`
+// set.
 pid_t spawn_cork(const std::vector<std::string>& wrapper, const std::vector<std::string>& args,
-                 const fs::path& out, const fs::path& err, std::string& error) {
+                 const fs::path& out, const fs::path& err, std::string& error, int err_fd = -1) {
   std::vector<std::string> strings = wrapper;
   strings.emplace_back(cork_binary());
   strings.insert(strings.end(), args.begin(), args.end());
@@ -52,12 +53,16 @@ pid_t spawn_cork(const std::vector<std::string>& wrapper, const std::vector<std:
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (err_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   sigset_t defaults;
   sigemptyset(&defaults);
-  for (int signal : {SIGPIPE, SIGTERM, SIGINT, SIGHUP})
+  for (int signal : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGXFSZ})
     sigaddset(&defaults, signal);
   posix_spawnattr_setsigdefault(&attributes, &defaults);
   sigset_t mask;
@@ -80,6 +85,7 @@ pid_t spawn_cork(const std::vector<std::string>& wrapper, const std::vector<std:
 struct ChildSetup {
   std::optional<rlim_t> nofile_limit;
   std::optional<std::pair<uid_t, gid_t>> user;
+  std::optional<rlim_t> file_size_limit;
 };
 
 // The child side of spawn_cork_forked(): only async-signal-safe calls (the test process has
@@ -101,7 +107,7 @@ struct ChildSetup {
   }
   struct sigaction defaults {};
   defaults.sa_handler = SIG_DFL;
-  for (int signal : {SIGPIPE, SIGTERM, SIGINT, SIGHUP})
+  for (int signal : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGXFSZ})
     ::sigaction(signal, &defaults, nullptr);
   sigset_t mask;
   sigemptyset(&mask);
@@ -109,6 +115,10 @@ struct ChildSetup {
   if (setup.nofile_limit) {
     const rlimit limit{*setup.nofile_limit, *setup.nofile_limit};
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) fail(3);
+  }
+  if (setup.file_size_limit) {
+    const rlimit limit{*setup.file_size_limit, *setup.file_size_limit};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) fail(3);
   }
   if (setup.user) {
     // Group first: once the user is unprivileged it may not change its groups any more.
@@ -260,6 +270,7 @@ CorkProcess::CorkProcess() : root_(dir_.make_dir("root")) {
 }
 
 CorkProcess::~CorkProcess() {
+  if (stderr_pipe_ >= 0) ::close(stderr_pipe_);
   if (pid_ <= 0 || reaped_) return;
   // Only our own child, by PID; it cannot have been reused while it is unreaped.
   ::kill(pid_, SIGTERM);
@@ -281,6 +292,10 @@ fs::path CorkProcess::put(std::string_view relative, std::string_view content) c
 
 void CorkProcess::set_nofile_limit(rlim_t limit) {
   nofile_limit_ = limit;
+}
+
+void CorkProcess::set_file_size_limit(rlim_t bytes) {
+  file_size_limit_ = bytes;
 }
 
 void CorkProcess::run_as(uid_t uid, gid_t gid) {
@@ -388,7 +403,19 @@ void CorkProcess::resume() {
 }
 
 std::string CorkProcess::stderr_text() const {
-  return read_if_present(dir_.path() / "stderr.log");
+  if (stderr_pipe_ < 0) return read_if_present(dir_.path() / "stderr.log");
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(stderr_pipe_, buffer, sizeof buffer);
+    if (n > 0) {
+      stderr_piped_.append(buffer, static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // empty for now (EAGAIN), or the end: cork has exited
+    }
+  }
+  return stderr_piped_;
 }
 
 std::string CorkProcess::stdout_text() const {
@@ -408,10 +435,12 @@ std::string CorkProcess::stdout_text() const {
   std::vector<std::string> args = {"-c", config_path().string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string error;
-  if ((nofile_limit_ || user_) && !wrapper_.empty()) {
-    return ::testing::AssertionFailure() << "run_under() cannot be combined with limits or users";
+  const bool forked = nofile_limit_ || file_size_limit_ || user_;
+  if (forked && (!wrapper_.empty() || pipe_stderr_)) {
+    return ::testing::AssertionFailure()
+           << "run_under() and pipe_stderr() cannot be combined with limits or users";
   }
-  if (nofile_limit_ || user_) {
+  if (forked) {
     if (user_) {
       // The user must be able to reach its config and the document root (mkdtemp made 0700).
       std::error_code failed;
@@ -424,7 +453,17 @@ std::string CorkProcess::stdout_text() const {
       }
     }
     pid_ = spawn_cork_forked(args, dir_.path() / "stdout.log", dir_.path() / "stderr.log",
-                             ChildSetup{nofile_limit_, user_}, error);
+                             ChildSetup{nofile_limit_, user_, file_size_limit_}, error);
+  } else if (pipe_stderr_) {
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0) {
+      return ::testing::AssertionFailure() << "pipe2: " << std::strerror(errno);
+    }
+    ::fcntl(ends[0], F_SETFL, O_NONBLOCK);
+    stderr_pipe_ = ends[0];
+    pid_ = spawn_cork(wrapper_, args, dir_.path() / "stdout.log", dir_.path() / "stderr.log", error,
+                      ends[1]);
+    ::close(ends[1]);  // the child has its copy: the end of the file is cork's exit
   } else {
     pid_ =
         spawn_cork(wrapper_, args, dir_.path() / "stdout.log", dir_.path() / "stderr.log", error);

@@ -71,6 +71,13 @@ class CorkProcess {
   // Before start(): cork's RLIMIT_NOFILE, soft and hard (cork raises its soft limit to the hard
   // one at start-up, so only a hard limit sticks).
   void set_nofile_limit(rlim_t limit);
+  // Before start(): cork's RLIMIT_FSIZE, soft and hard: files it writes stop growing at `bytes`
+  // (write(2) then fails with EFBIG), as on a full file system.
+  void set_file_size_limit(rlim_t bytes);
+  // Before start(): cork's stderr is a pipe (64 KiB) that the test reads only in stderr_text()
+  // and what calls it, so that a test can let it fill up by not looking. Not with
+  // set_nofile_limit(), set_file_size_limit(), run_as() or run_under().
+  void pipe_stderr() { pipe_stderr_ = true; }
   // Before start(): run cork as this user and group (the test must run as root). start() then
   // makes dir() and root() readable and traversable by everyone (0755), so that the user can
   // read its config and the files put() writes (0644 under the usual umask).
@@ -91,6 +98,7 @@ class CorkProcess {
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
+  // With pipe_stderr(): everything read from the pipe so far plus what it holds now.
   std::string stderr_text() const;
   std::string stdout_text() const;
   // How often `needle` occurs in stderr_text().
@@ -130,6 +138,10 @@ class CorkProcess {
   int wait_status_ = 0;
   int port_ = 0;
   std::optional<rlim_t> nofile_limit_;
+  std::optional<rlim_t> file_size_limit_;
+  bool pipe_stderr_ = false;
+  int stderr_pipe_ = -1;              // our (non-blocking) read end, with pipe_stderr()
+  mutable std::string stderr_piped_;  // what was read from it
   std::optional<std::pair<uid_t, gid_t>> user_;
   std::vector<std::string> wrapper_;
 };

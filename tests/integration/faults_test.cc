@@ -31,6 +31,28 @@ constexpr const char* kA = "file a\n";
 constexpr std::size_t kKiB = 1024;
 constexpr std::size_t kMiB = 1024 * 1024;
 
+// How often a coalesced warning happened, by the log: each line with `needle` stands for itself
+// and, when it ends in "(and N more in the last second)", for N more.
+struct Coalesced {
+  std::size_t lines = 0;
+  std::size_t occurrences = 0;
+};
+Coalesced coalesced(const std::string& text, const std::string& needle) {
+  static const std::string kSuffix = " more in the last second)";
+  Coalesced result;
+  for (const std::string& line : split_lines(text)) {
+    if (line.find(needle) == std::string::npos) continue;
+    ++result.lines;
+    ++result.occurrences;
+    const std::size_t at = line.rfind(" (and ");
+    if (at != std::string::npos && line.size() > kSuffix.size() &&
+        line.compare(line.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
+      result.occurrences += std::stoul(line.substr(at + 6));
+    }
+  }
+  return result;
+}
+
 // Fetches /a.txt on fresh connections until one gets 200 or `timeout` passes: for the moment
 // when the cause of a refusal has gone away but cork may not have noticed it yet.
 ::testing::AssertionResult eventually_served(int port, std::chrono::milliseconds timeout) {
@@ -115,14 +137,19 @@ TEST(DescriptorBudgetTest, UnderALowLimitCachedFilesNeverCostAConnection) {
   }
   EXPECT_LE(server.open_fds(), kLimit);
 
-  // One more: 503 with Retry-After, and a line in the log.
-  HttpResponse refused;
-  ASSERT_TRUE(fetch(server.port(), get_request("/f0.txt"), refused, Method::kGet, 2s));
-  EXPECT_EQ(refused.status, 503);
-  EXPECT_EQ(refused.header("retry-after").value_or(""), "1");
-  EXPECT_TRUE(server.wait_for_stderr(
-      "max_connections (" + std::to_string(connections) + ") reached: answering 503", 2s));
-
+  // Beyond it: 503 with Retry-After, each counted, and logged coalesced: a line a second at
+  // most whose counts add up to the refusals.
+  const auto refusing = std::chrono::steady_clock::now();
+  constexpr int kRefused = 200;
+  for (int i = 0; i < kRefused; ++i) {
+    HttpResponse refused;
+    ASSERT_TRUE(fetch(server.port(), get_request("/f0.txt"), refused, Method::kGet, 2s)) << i;
+    ASSERT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.header("retry-after").value_or(""), "1");
+  }
+  const std::string needle =
+      "max_connections (" + std::to_string(connections) + ") reached: answering 503";
+  EXPECT_TRUE(server.wait_for_stderr(needle, 2s));
   // The open connections keep being served.
   for (std::size_t c = 0; c < connections; c += 7) {
     ASSERT_TRUE(clients[c].send_all(get_request("/f" + std::to_string(c + 100) + ".txt")));
@@ -134,8 +161,16 @@ TEST(DescriptorBudgetTest, UnderALowLimitCachedFilesNeverCostAConnection) {
   EXPECT_TRUE(eventually_served(server.port(), 10s));
 
   int status = 0;
-  ASSERT_TRUE(server.stop(SIGTERM, status));
+  ASSERT_TRUE(server.stop(SIGTERM, status));  // the last count is written at the exit
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_wait_status(status);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - refusing).count();
+  const Coalesced warned = coalesced(server.stderr_text(), needle);
+  // (eventually_served() may have been refused a few times more while connections closed.)
+  EXPECT_GE(warned.occurrences, static_cast<std::size_t>(kRefused))
+      << printable(server.stderr_text(), 3000);
+  EXPECT_LE(warned.occurrences, static_cast<std::size_t>(kRefused) + 200);
+  EXPECT_LE(static_cast<double>(warned.lines), seconds + 2.0);
 }
 
 // A limit that cannot hold one connection beside cork's own files: one line, exit 1.
@@ -232,6 +267,7 @@ TEST(OverloadTest, FullQueueAnswers503AndServiceContinues) {
   for (RawClient& client : clients)
     sent_all = sent_all && client.send_all(get_request("/a.txt"), 2s);
   server.resume();
+  const auto resumed = Clock::now();
   ASSERT_TRUE(sent_all);
 
   int ok = 0;
@@ -259,8 +295,17 @@ TEST(OverloadTest, FullQueueAnswers503AndServiceContinues) {
 
   EXPECT_TRUE(eventually_served(server.port(), 5s));
   int status = 0;
-  ASSERT_TRUE(server.stop(SIGTERM, status));
+  ASSERT_TRUE(server.stop(SIGTERM, status));  // the last count is written at the exit
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_wait_status(status);
+
+  // Not one warning per refusal: the first is logged, the others are counted and summed up a
+  // second later ("... (and 41 more in the last second)"); the counts add up to the refusals.
+  const double seconds = std::chrono::duration<double>(Clock::now() - resumed).count();
+  const std::string text = server.stderr_text();
+  const Coalesced warned = coalesced(text, "queue full (1): answering 503");
+  EXPECT_EQ(warned.occurrences, static_cast<std::size_t>(refused)) << printable(text, 3000);
+  EXPECT_LE(static_cast<double>(warned.lines), seconds + 2.0)
+      << warned.lines << " warning lines in " << seconds << " s: " << printable(text, 3000);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <regex>
 #include <stdexcept>
 #include <string>
@@ -111,6 +112,32 @@ TEST(ProcessTest, CheckPrintsTheDescriptorBudget) {
   EXPECT_NE(run.out.find("): 100 connections, 30 file cache, 36 server"), std::string::npos)
       << run.out;
 }
+
+// A log path that cannot be opened fails --check as it fails the start: one line on stderr and
+// a non-zero exit (--check used to say "configuration OK", and then the start exited 1). The
+// check leaves no log file behind.
+class UnopenableLogTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(UnopenableLogTest, CheckFailsWithOneLine) {
+  TempDir dir;
+  dir.make_dir("www");
+  const std::string key = GetParam();
+  const std::string other = key == "access_log" ? "error_log" : "access_log";
+  const std::string bad = (dir.path() / "no-such-dir" / "cork.log").string();
+  const auto fine = dir.path() / "fine.log";
+  auto path = dir.write_file("cork.ini", "[server]\nroot = " + (dir.path() / "www").string() +
+                                             "\n[log]\n" + key + " = " + bad + "\n" + other +
+                                             " = " + fine.string() + "\n");
+  RunResult run = run_cork({"-c", path.string(), "--check"});
+  EXPECT_TRUE(run.exited_nonzero()) << describe(run);
+  EXPECT_EQ(run.out.find("configuration OK"), std::string::npos) << describe(run);
+  std::vector<std::string> lines = split_lines(run.err);
+  ASSERT_EQ(lines.size(), 1u) << "stderr must be one line: " << describe(run);
+  EXPECT_NE(lines[0].find("cannot open log file " + bad), std::string::npos) << lines[0];
+  EXPECT_FALSE(std::filesystem::exists(fine)) << "--check created " << fine;
+}
+
+INSTANTIATE_TEST_SUITE_P(Keys, UnopenableLogTest, ::testing::Values("access_log", "error_log"));
 
 // A config whose line 3 is wrong.
 struct BadConfig {

@@ -88,6 +88,34 @@ TEST(ReloadTest, BadNewConfigIsRejectedAndTheOldOneStays) {
   EXPECT_TRUE(server.running());
 }
 
+// A new error log that can be opened and an access log that cannot: the reload is refused as a
+// whole. Its error goes where errors went before (it used to go to the new file, which the
+// refused reload had already switched to), and no new file is left behind.
+TEST(ReloadTest, RefusedReloadMovesNoLog) {
+  CorkProcess server;
+  server.put("a.txt", "a\n");
+  ASSERT_TRUE(server.start());
+  const auto new_error_log = server.dir().path() / "new-error.log";
+  const auto bad_access_log = server.dir().path() / "missing" / "access.log";
+  write_file(server.config_path(),
+             "[server]\nhost = 127.0.0.1\nport = 0\nroot = " + server.root().string() +
+                 "\n[log]\nerror_log = " + new_error_log.string() +
+                 "\naccess_log = " + bad_access_log.string() + "\n");
+  ASSERT_EQ(::kill(server.pid(), SIGHUP), 0);
+  ASSERT_TRUE(server.wait_for_stderr("configuration not reloaded", 5s))
+      << (std::filesystem::exists(new_error_log) ? "new error log: " + read_file(new_error_log)
+                                                 : std::string("no new error log"));
+  EXPECT_NE(server.stderr_text().find(bad_access_log.string()), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(new_error_log));
+
+  // Later lines go to stderr as well.
+  ASSERT_EQ(::kill(server.pid(), SIGUSR1), 0);
+  EXPECT_TRUE(server.wait_for_stderr("log files reopened", 5s));
+  HttpResponse response;
+  ASSERT_TRUE(fetch(server.port(), get_request("/a.txt"), response));
+  EXPECT_EQ(response.status, 200);
+}
+
 TEST(ReloadTest, SighupAppliesNewLimitsToLaterRequests) {
   CorkProcess server;
   server.put("a.txt", "a\n");

@@ -159,5 +159,20 @@ TEST(BlockingQueuePopAll, BlocksUntilAnItemOrClose) {
   EXPECT_EQ(out, (std::deque<int>{7}));
 }
 
+// pop_all_for: what is queued at once; nothing but true when the time passes; false once closed
+// and empty (after the last items).
+TEST(BlockingQueuePopAll, ForTimesOutEmptyHandedAndEndsAtClose) {
+  BlockingQueue<int> queue(4);
+  std::deque<int> out;
+  EXPECT_TRUE(queue.pop_all_for(out, std::chrono::milliseconds(1)));
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(queue.try_push(1));
+  ASSERT_TRUE(queue.try_push(2));
+  queue.close();
+  EXPECT_TRUE(queue.pop_all_for(out, std::chrono::seconds(10)));
+  EXPECT_EQ(out, (std::deque<int>{1, 2}));
+  EXPECT_FALSE(queue.pop_all_for(out, std::chrono::seconds(10)));
+}
+
 }  // namespace
 }  // namespace cork

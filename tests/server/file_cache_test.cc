@@ -116,6 +116,33 @@ TEST_F(FileCacheTest, ChangesAnywhereOnThePathAreNoticed) {
   EXPECT_EQ(fresh.file->identity.body, "<p>new</p>");
 }
 
+// Directories already watched are not watched again on every miss; one replaced after it was
+// watched is, so that changes inside the new one are still seen at once.
+TEST_F(FileCacheTest, ADirectoryReplacedAfterItWasWatchedIsWatchedAgain) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";
+  write("dir/a.txt", "a");
+  write("dir/b.txt", "b");
+  ASSERT_TRUE(get(cache, "/dir/a.txt").file);
+  ASSERT_TRUE(get(cache, "/dir/b.txt").file);  // same directory: already watched
+  ASSERT_EQ(std::rename((root_ + "/dir").c_str(), (root_ + "/old-dir").c_str()), 0);
+  ASSERT_EQ(mkdir((root_ + "/dir").c_str(), 0755), 0);
+  write("dir/c.txt", "v1");
+  cache.handle_notifications();
+  auto first = get(cache, "/dir/c.txt", 1);
+  ASSERT_TRUE(first.file);
+  EXPECT_EQ(first.file->identity.body, "v1");
+  // A change inside the new directory: its watch must exist for this to be noticed within the
+  // recheck interval.
+  write("dir/c.txt", "v2");
+  cache.handle_notifications();
+  auto second = get(cache, "/dir/c.txt", 2);
+  ASSERT_TRUE(second.file);
+  EXPECT_EQ(second.file->identity.body, "v2");
+  // And in the old one's place nothing is served from the old directory.
+  EXPECT_EQ(get(cache, "/dir/a.txt", 3).miss.status, 404);
+}
+
 TEST_F(FileCacheTest, AHitCostsNoStatWhileNothingChanges) {
   FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
   ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";

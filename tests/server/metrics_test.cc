@@ -38,6 +38,7 @@ TEST(Metrics, CountsResponsesBytesAndDurations) {
   g.queue_capacity = 4096;
   g.workers = 2;
   g.dropped_log_lines = 9;
+  g.dropped_error_lines = 4;
   g.uptime_seconds = 1.5;
   const std::string text = render_metrics(m, g);
   EXPECT_TRUE(has_line(text, "cork_requests_total{class=\"2xx\"} 2")) << text;
@@ -50,6 +51,7 @@ TEST(Metrics, CountsResponsesBytesAndDurations) {
   EXPECT_TRUE(has_line(text, "cork_queue_depth 3"));
   EXPECT_TRUE(has_line(text, "cork_queue_capacity 4096"));
   EXPECT_TRUE(has_line(text, "cork_access_log_dropped_total 9"));
+  EXPECT_TRUE(has_line(text, "cork_error_log_dropped_total 4"));
   EXPECT_TRUE(has_line(text, "cork_uptime_seconds 1.500"));
   // Cumulative buckets.
   EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_bucket{le=\"0.001\"} 1"));

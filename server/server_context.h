@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "server/access_log.h"
 #include "server/clock_source.h"
@@ -27,11 +28,17 @@ class ServerContext {
   // Safe to call from any thread. Cheap: callers compare generation() first and load the
   // (locked) shared_ptr only when it changed.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-  std::shared_ptr<const Settings> settings() const { return settings_.load(); }
+  std::shared_ptr<const Settings> settings() const {
+    std::lock_guard lock(settings_mutex_);
+    return settings_;
+  }
   // Reactor thread only (on SIGHUP). Connections pick the new settings up between requests;
-  // the old ones live until the last connection using them lets go.
+  // the old ones live until the last connection using them lets go (released outside the lock).
   void publish(std::shared_ptr<const Settings> settings) {
-    settings_.store(std::move(settings));
+    {
+      std::lock_guard lock(settings_mutex_);
+      settings_.swap(settings);
+    }
     generation_.fetch_add(1, std::memory_order_acq_rel);
   }
 
@@ -42,7 +49,11 @@ class ServerContext {
   std::atomic<bool> draining{false};  // set by the reactor on SIGTERM/SIGINT
 
  private:
-  std::atomic<std::shared_ptr<const Settings>> settings_;
+  // A mutex, not std::atomic<std::shared_ptr>: libstdc++ 12's load() unlocks with a relaxed
+  // store, so a load racing a store is a data race (ThreadSanitizer reports it); uncontended,
+  // the mutex costs about the same.
+  mutable std::mutex settings_mutex_;
+  std::shared_ptr<const Settings> settings_;  // guarded by settings_mutex_
   std::atomic<std::uint64_t> generation_{1};
 };
 

@@ -132,7 +132,12 @@ TEST(ReloadResourcesTest, HundredReloadsWithIdleConnectionsOpenGiveEverythingBac
       << "sockets " << server.open_sockets();
   EXPECT_LE(inotify_instances(server.pid()), inotify);
   const std::size_t rss_after = resident_kib(server.pid());
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Sanitizer allocators keep freed memory (quarantine, shadow): the resident size says nothing.
+  (void)rss_after;
+#else
   EXPECT_LE(rss_after, rss + rss / 5) << "KiB before " << rss << ", after " << rss_after;
+#endif
 }
 
 }  // namespace

@@ -290,14 +290,22 @@ class SlowHttpTest : public ::testing::Test {
   // Runs slowhttptest with `options` against /target for 10 s while a Prober checks that
   // ordinary GETs are each answered within 2 s.
   void attack(const std::string& options, const std::string& target) {
-    prober_ = std::make_unique<Prober>(server_, 2000ms);
     const std::string url = "http://127.0.0.1:" + std::to_string(server_.port()) + target;
     int status = -1;
-    // -l 10: ten seconds of attack; `timeout` bounds the run if slowhttptest misbehaves.
-    std::optional<std::string> out = run_command(
-        "timeout -k 5 40 slowhttptest " + options + " -l 10 -p 3 -u " + shell_quote(url) + " 2>&1",
-        status);
-    prober_->stop();
+    std::optional<std::string> out;
+    for (int attempt = 1;; ++attempt) {
+      prober_ = std::make_unique<Prober>(server_, 2000ms);
+      const auto started = std::chrono::steady_clock::now();
+      // -l 10: ten seconds of attack; `timeout` bounds the run if slowhttptest misbehaves.
+      out = run_command("timeout -k 5 40 slowhttptest " + options + " -l 10 -p 3 -u " +
+                            shell_quote(url) + " 2>&1",
+                        status);
+      prober_->stop();
+      // Once, under ThreadSanitizer on a loaded machine, slowhttptest ended after 1.5 s of its
+      // 10 with status 0 and no attack to speak of: run it once more, saying so.
+      if (attempt == 2 || !out || std::chrono::steady_clock::now() - started >= 8s) break;
+      RecordProperty("slowhttptest_ended_early", without_colours(*out));
+    }
     ASSERT_TRUE(out.has_value()) << "cannot run slowhttptest";
     report_ = without_colours(*out);
     EXPECT_EQ(status, 0) << report_.substr(report_.size() > 3000 ? report_.size() - 3000 : 0);

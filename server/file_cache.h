@@ -10,6 +10,11 @@
 // every entry at once; a hit costs no system call. Where a directory cannot be watched
 // (inotify limits, no /proc), that entry falls back to one fstatat() per hit, rebuilding when
 // the inode, size or mtime changed. Every entry is rebuilt at least every kRecheckMs (1 s).
+// A directory already watched in the current epoch is not watched again on the next miss.
+// Limits (FileCacheLimits): entries in the map, bytes of bodies kept in memory, and descriptors
+// held by cached files, counted live against the descriptor budget's share (server/
+// descriptor_budget.h), which every cache of successive configurations shares. When opening
+// fails for want of descriptors the cache is shed and the open tried again.
 // Safety: an entry is only ever built by lookup_file()/open_variant() (the symlink policy and
 // RESOLVE_BENEATH apply); a hit serves the descriptor opened then, and only while the path
 // still names the same inode.

@@ -25,6 +25,26 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// A plain blocking socket connected to cork on loopback, for a test that writes from one thread
+// and reads from another; sends (and with `receive_timeout` receives) time out after 200 ms.
+// Invalid when the connect fails.
+UniqueFd connect_plain(int port, bool receive_timeout) {
+  UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!socket) return socket;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    return UniqueFd();
+  }
+  timeval timeout{0, 200'000};
+  if (receive_timeout)
+    ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  return socket;
+}
+
 TEST(FairnessTest, APipeliningClientDoesNotStarveOthers) {
   CorkProcess server;
   server.put("a.txt", "a\n");
@@ -34,17 +54,9 @@ TEST(FairnessTest, APipeliningClientDoesNotStarveOthers) {
   // The greedy client: 600,000 pipelined requests (about 21 MB), written as fast as cork reads
   // them, its responses read and thrown away by a second thread. A plain socket: one thread
   // writes, the other reads.
-  const UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const UniqueFd socket = connect_plain(server.port(), /*receive_timeout=*/true);
   ASSERT_TRUE(socket);
   const int fd = socket.get();
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(server.port()));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  timeval timeout{0, 200'000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   const std::string request = get_request("/a.txt");
   std::string batch;
   for (int i = 0; i < 1000; ++i)
@@ -101,16 +113,9 @@ TEST(FairnessTest, AStreamedBodyDoesNotStarveOthers) {
   server.set("http", "header_timeout", "60");
   ASSERT_TRUE(server.start());
 
-  const UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const UniqueFd socket = connect_plain(server.port(), /*receive_timeout=*/false);
   ASSERT_TRUE(socket);
   const int fd = socket.get();
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(server.port()));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  timeval timeout{0, 200'000};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   const std::string head = get_request("/a.txt", "Content-Length: 68719476736\r\n");  // 64 GiB
   ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
   std::atomic<bool> done{false};

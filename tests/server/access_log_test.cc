@@ -33,7 +33,16 @@ class AccessLogTest : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  // Opens logger_ with the access log at `access_log` and the error log in dir_.
+  void open_logs(const std::string& access_log) {
+    config_.access_log = access_log;
+    config_.error_log = dir_ + "/error.log";
+    std::string error;
+    ASSERT_TRUE(logger_.open(config_, error)) << error;
+  }
   std::string dir_;
+  Config config_;
+  Logger logger_;
 };
 
 std::string read_all(int fd) {
@@ -122,21 +131,16 @@ class IgnoreSigpipe {
 };
 
 TEST_F(AccessLogTest, WritesEveryLineInOrderAndFlushesOnStop) {
-  Config config;
-  config.access_log = dir_ + "/access.log";
-  config.error_log = dir_ + "/error.log";
-  Logger logger;
-  std::string error;
-  ASSERT_TRUE(logger.open(config, error)) << error;
+  ASSERT_NO_FATAL_FAILURE(open_logs(dir_ + "/access.log"));
   {
-    AccessLog log(logger, 1000);
+    AccessLog log(logger_, 1000);
     EXPECT_TRUE(log.enabled());
     for (int i = 0; i < 500; ++i)
       log.submit("line " + std::to_string(i) + "\n");
     log.stop();
     EXPECT_EQ(log.dropped(), 0u);
   }
-  const int fd = ::open(config.access_log.c_str(), O_RDONLY);
+  const int fd = ::open(config_.access_log.c_str(), O_RDONLY);
   ASSERT_GE(fd, 0);
   const std::string text = read_all(fd);
   ::close(fd);
@@ -197,24 +201,19 @@ TEST_F(AccessLogTest, AStalledWriterMakesSubmitDropInsteadOfBlock) {
 TEST_F(AccessLogTest, AFullFileKeepsWholeLinesAndCountsTheRestAsDropped) {
   constexpr int kLines = 400;
   constexpr std::size_t kLineSize = 43;  // 10,000 is no multiple of it: some line is cut
-  Config config;
-  config.access_log = dir_ + "/access.log";
-  config.error_log = dir_ + "/error.log";
-  Logger logger;
-  std::string error;
-  ASSERT_TRUE(logger.open(config, error)) << error;
+  ASSERT_NO_FATAL_FAILURE(open_logs(dir_ + "/access.log"));
   const std::vector<std::string> lines = numbered_lines(kLines, kLineSize);
   std::uint64_t dropped = 0;
   {
     FileSizeLimit limit(10000);
     ASSERT_TRUE(limit.ok());
-    AccessLog log(logger, 1000);
+    AccessLog log(logger_, 1000);
     for (const std::string& line : lines)
       log.submit(line);
     log.stop();
     dropped = log.dropped();
   }
-  const std::string text = read_path(config.access_log);
+  const std::string text = read_path(config_.access_log);
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n') << "the file ends with half a line";
   ASSERT_EQ(text.size() % kLineSize, 0u) << "not whole lines: " << text.size() << " bytes";
@@ -225,27 +224,22 @@ TEST_F(AccessLogTest, AFullFileKeepsWholeLinesAndCountsTheRestAsDropped) {
     expected += lines[i];
   EXPECT_EQ(text, expected);
   EXPECT_EQ(kept + dropped, static_cast<std::size_t>(kLines)) << "lines lost without a count";
-  const std::string errors = read_path(config.error_log);
+  const std::string errors = read_path(config_.error_log);
   EXPECT_NE(errors.find("File too large"), std::string::npos) << errors;
   EXPECT_NE(errors.find("lines dropped"), std::string::npos) << errors;
 }
 
 // /dev/full: no line can be written; every one is counted and reported.
 TEST_F(AccessLogTest, EveryLineWrittenToDevFullIsCountedAsDropped) {
-  Config config;
-  config.access_log = "/dev/full";
-  config.error_log = dir_ + "/error.log";
-  Logger logger;
-  std::string error;
-  ASSERT_TRUE(logger.open(config, error)) << error;
+  ASSERT_NO_FATAL_FAILURE(open_logs("/dev/full"));
   {
-    AccessLog log(logger, 1000);
+    AccessLog log(logger_, 1000);
     for (const std::string& line : numbered_lines(100, 40))
       log.submit(line);
     log.stop();
     EXPECT_EQ(log.dropped(), 100u);
   }
-  const std::string errors = read_path(config.error_log);
+  const std::string errors = read_path(config_.error_log);
   EXPECT_NE(errors.find("No space left on device"), std::string::npos) << errors;
   EXPECT_NE(errors.find("(100 in all)"), std::string::npos) << errors;
 }
@@ -253,24 +247,19 @@ TEST_F(AccessLogTest, EveryLineWrittenToDevFullIsCountedAsDropped) {
 // Drops are reported at most once a second, but within about a second even when no further
 // line comes to wake the log thread.
 TEST_F(AccessLogTest, DropsAreReportedWithinASecondWithoutAnotherLine) {
-  Config config;
-  config.access_log = "/dev/full";
-  config.error_log = dir_ + "/error.log";
-  Logger logger;
-  std::string error;
-  ASSERT_TRUE(logger.open(config, error)) << error;
-  AccessLog log(logger, 1000);
+  ASSERT_NO_FATAL_FAILURE(open_logs("/dev/full"));
+  AccessLog log(logger_, 1000);
   for (const std::string& line : numbered_lines(10, 40))
     log.submit(line);
   ASSERT_TRUE(eventually([&] {
-    return read_path(config.error_log).find("(10 in all)") != std::string::npos;
-  })) << read_path(config.error_log);
+    return read_path(config_.error_log).find("(10 in all)") != std::string::npos;
+  })) << read_path(config_.error_log);
   // Within the second after that report: counted now, reported when the second is over.
   for (const std::string& line : numbered_lines(10, 40))
     log.submit(line);
   EXPECT_TRUE(eventually([&] {
-    return read_path(config.error_log).find("(20 in all)") != std::string::npos;
-  })) << read_path(config.error_log);
+    return read_path(config_.error_log).find("(20 in all)") != std::string::npos;
+  })) << read_path(config_.error_log);
   log.stop();
 }
 
@@ -285,13 +274,8 @@ TEST_F(AccessLogTest, ALineCutShortOnAPipeIsEndedBeforeTheNextLine) {
   ASSERT_GE(reader, 0);
   const int pipe_size = ::fcntl(reader, F_SETPIPE_SZ, 4096);
   ASSERT_GT(pipe_size, 0);
-  Config config;
-  config.access_log = fifo;
-  config.error_log = dir_ + "/error.log";
-  Logger logger;
-  std::string error;
-  ASSERT_TRUE(logger.open(config, error)) << error;
-  AccessLog log(logger, 1000);
+  ASSERT_NO_FATAL_FAILURE(open_logs(fifo));
+  AccessLog log(logger_, 1000);
   // Destroyed before `log`: a failing assertion must not leave the writer waiting on the pipe.
   struct CloseReader {
     int& fd;

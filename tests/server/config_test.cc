@@ -149,35 +149,6 @@ std::int64_t timeout_ms(const Config& c, std::string_view key) {
 }
 
 // A plain number is seconds; "s" and "ms" say the unit. Stored as milliseconds.
-TEST(Config, FileCacheKeysTakeACountAndASize) {
-  Config c;
-  std::string error;
-  ASSERT_TRUE(parse_config("[http]\nfile_cache_entries = 0\nfile_cache_memory = 512K\n", "cork.ini",
-                           c, error))
-      << error;
-  EXPECT_EQ(c.file_cache_entries, 0u);
-  EXPECT_EQ(c.file_cache_memory, 512u * 1024);
-  for (auto [text, bytes] : {std::pair{"0", 0ull},
-                             {"65536", 65536ull},
-                             {"16M", 16ull << 20},
-                             {"1G", 1ull << 30},
-                             {"2k", 2048ull}}) {
-    ASSERT_TRUE(parse_config(std::string("[http]\nfile_cache_memory = ") + text + "\n", "cork.ini",
-                             c, error))
-        << text << ": " << error;
-    EXPECT_EQ(c.file_cache_memory, bytes) << text;
-  }
-  for (const char* bad : {"", "M", "1.5M", "-1", "64MB", "1T", "65G"}) {
-    EXPECT_EQ(error_for(std::string("[http]\nfile_cache_memory = ") + bad + "\n")
-                  .rfind("cork.ini:2: file_cache_memory must be a size", 0),
-              0u)
-        << "'" << bad << "'";
-  }
-  EXPECT_EQ(error_for("[http]\nfile_cache_entries = 1000001\n")
-                .rfind("cork.ini:2: file_cache_entries", 0),
-            0u);
-}
-
 TEST(Config, TimeoutsTakeSecondsOrMilliseconds) {
   struct Case {
     const char* value;
@@ -259,11 +230,13 @@ TEST(Config, BadTimeoutsNameTheirLine) {
   }
 }
 
-constexpr const char* kSizeKeys[] = {"max_request_line", "max_header_bytes", "max_discard_body"};
+constexpr const char* kSizeKeys[] = {"max_request_line", "max_header_bytes", "max_discard_body",
+                                     "file_cache_memory"};
 
 std::uint64_t size_of(const Config& c, std::string_view key) {
   if (key == "max_request_line") return c.max_request_line;
   if (key == "max_header_bytes") return c.max_header_bytes;
+  if (key == "file_cache_memory") return c.file_cache_memory;
   return c.max_discard_body;
 }
 
@@ -328,6 +301,35 @@ TEST(Config, BadSizesNameTheirLine) {
       EXPECT_EQ(error.rfind(std::string("cork.ini:2: ") + key + " must be", 0), 0u) << error;
     }
   }
+}
+
+TEST(Config, FileCacheKeysTakeACountAndASize) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(parse_config("[http]\nfile_cache_entries = 0\nfile_cache_memory = 512K\n", "cork.ini",
+                           c, error))
+      << error;
+  EXPECT_EQ(c.file_cache_entries, 0u);
+  EXPECT_EQ(c.file_cache_memory, 512u * 1024);
+  for (auto [text, bytes] : {std::pair{"0", 0ull},
+                             {"65536", 65536ull},
+                             {"16M", 16ull << 20},
+                             {"1G", 1ull << 30},
+                             {"2k", 2048ull}}) {
+    ASSERT_TRUE(parse_config(std::string("[http]\nfile_cache_memory = ") + text + "\n", "cork.ini",
+                             c, error))
+        << text << ": " << error;
+    EXPECT_EQ(c.file_cache_memory, bytes) << text;
+  }
+  for (const char* bad : {"", "M", "1.5M", "-1", "64MB", "1T", "65G"}) {
+    EXPECT_EQ(error_for(std::string("[http]\nfile_cache_memory = ") + bad + "\n")
+                  .rfind("cork.ini:2: file_cache_memory must be a size", 0),
+              0u)
+        << "'" << bad << "'";
+  }
+  EXPECT_EQ(error_for("[http]\nfile_cache_entries = 1000001\n")
+                .rfind("cork.ini:2: file_cache_entries", 0),
+            0u);
 }
 
 TEST(Config, UnknownKeysAndSectionsAreErrors) {

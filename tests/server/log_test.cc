@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -27,14 +28,20 @@ namespace fs = std::filesystem;
 using integration::read_file;
 using integration::TempDir;
 
+// A config whose error log is dir/error.log and whose access log is `access_log`.
+Config logs_in(const TempDir& dir, std::string access_log = "off") {
+  Config config;
+  config.error_log = (dir.path() / "error.log").string();
+  config.access_log = std::move(access_log);
+  return config;
+}
+
 // A valid new error log with an access log that cannot be opened: the reload is refused and
 // the error log, the access log and the level all stay as they were (the error log used to
 // move already). The new error log is not left behind either.
 TEST(LoggerTest, ARefusedReconfigureSwitchesNoLog) {
   TempDir dir;
-  Config old_config;
-  old_config.error_log = (dir.path() / "error.log").string();
-  old_config.access_log = (dir.path() / "access.log").string();
+  const Config old_config = logs_in(dir, (dir.path() / "access.log").string());
   Logger log;
   std::string error;
   ASSERT_TRUE(log.open(old_config, error)) << error;
@@ -57,9 +64,7 @@ TEST(LoggerTest, ARefusedReconfigureSwitchesNoLog) {
 // The other way round: a new access log that opens and an error log that does not.
 TEST(LoggerTest, ARefusedReconfigureKeepsTheAccessLog) {
   TempDir dir;
-  Config old_config;
-  old_config.error_log = (dir.path() / "error.log").string();
-  old_config.access_log = (dir.path() / "access.log").string();
+  const Config old_config = logs_in(dir, (dir.path() / "access.log").string());
   Logger log;
   std::string error;
   ASSERT_TRUE(log.open(old_config, error)) << error;
@@ -93,9 +98,7 @@ std::vector<std::string> untimed_lines(const std::string& text) {
 TEST(LoggerTest, ACoalescedWarningIsOneLineASecondWithItsCount) {
   TempDir dir;
   testing::FakeClock clock;
-  Config config;
-  config.error_log = (dir.path() / "error.log").string();
-  config.access_log = "off";
+  Config config = logs_in(dir);
   Logger log(clock);
   std::string error;
   ASSERT_TRUE(log.open(config, error)) << error;
@@ -115,9 +118,7 @@ TEST(LoggerTest, ACoalescedWarningIsOneLineASecondWithItsCount) {
 TEST(LoggerTest, ACoalescedMessageBelowTheLevelIsNotLogged) {
   TempDir dir;
   testing::FakeClock clock;
-  Config config;
-  config.error_log = (dir.path() / "error.log").string();
-  config.access_log = "off";
+  Config config = logs_in(dir);
   config.level = LogLevel::kError;
   {
     Logger log(clock);
@@ -133,9 +134,7 @@ TEST(LoggerTest, ACoalescedMessageBelowTheLevelIsNotLogged) {
 TEST(LoggerTest, APendingCountIsWrittenWhenTheLoggerGoes) {
   TempDir dir;
   testing::FakeClock clock;
-  Config config;
-  config.error_log = (dir.path() / "error.log").string();
-  config.access_log = "off";
+  Config config = logs_in(dir);
   {
     Logger log(clock);
     std::string error;
@@ -209,9 +208,7 @@ TEST(LoggerTest, AStalledErrorLogDropsLinesInsteadOfWaiting) {
 // at once.
 TEST(LoggerTest, StopWriterWritesEveryQueuedLine) {
   TempDir dir;
-  Config config;
-  config.error_log = (dir.path() / "error.log").string();
-  config.access_log = "off";
+  Config config = logs_in(dir);
   Logger log;
   std::string error;
   ASSERT_TRUE(log.open(config, error)) << error;
@@ -232,9 +229,7 @@ TEST(LoggerTest, StopWriterWritesEveryQueuedLine) {
 // The writer thread writes a count when its second is over, without waiting for another line.
 TEST(LoggerTest, TheWriterThreadWritesCoalescedCountsWithinASecondOrTwo) {
   TempDir dir;
-  Config config;
-  config.error_log = (dir.path() / "error.log").string();
-  config.access_log = "off";
+  Config config = logs_in(dir);
   Logger log;
   std::string error;
   ASSERT_TRUE(log.open(config, error)) << error;

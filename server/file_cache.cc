@@ -158,7 +158,18 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
   count_descriptor();
   set_etag(entry->identity, {});
   load_small(entry->identity, charge);
-  if (precompressed_) {
+  entry->built_ms = now_ms;
+  // The epoch read before the lookup: a change during the build retires the entry at once.
+  bool added = false;
+  entry->epoch = watch_directories(entry->path, epoch, stamp_before, added) ? epoch : 0;
+  // Siblings are looked for once the directories are watched, so that one created after the
+  // scan below retires the entry. Without a watch every file is probed.
+  const std::size_t slash = entry->path.rfind('/');
+  const std::string_view dir = slash == std::string::npos
+                                   ? std::string_view()
+                                   : std::string_view(entry->path).substr(0, slash);
+  if (precompressed_ && (entry->epoch == 0 || may_have_siblings(dir, epoch, now_ms))) {
+    sibling_probes_.fetch_add(2, std::memory_order_relaxed);
     Variant v;
     if (open_variant(root_fd_, found.path, ".br", found.info, symlinks_, v)) {
       entry->br.file = std::move(v.file);
@@ -179,10 +190,6 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
   format_fields(entry->identity, *entry, {}, cache_control_);
   format_fields(entry->br, *entry, "br", cache_control_);
   format_fields(entry->gz, *entry, "gzip", cache_control_);
-  entry->built_ms = now_ms;
-  // The epoch read before the lookup: a change during the build retires the entry at once.
-  bool added = false;
-  entry->epoch = watch_directories(entry->path, epoch, stamp_before, added) ? epoch : 0;
   if (entry->epoch != 0 && added) {
     // A change between the open and a watch added after it produced no event: compare once
     // more. (Directories watched before the open need no check: see watch_directories.)
@@ -193,6 +200,28 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
     }
   }
   return entry;
+}
+
+bool FileCache::may_have_siblings(std::string_view dir, std::uint64_t epoch,
+                                  std::int64_t now_ms) const {
+  {
+    std::lock_guard lock(watched_mutex_);
+    auto it = watched_.find(dir);
+    if (it == watched_.end() || it->second.epoch != epoch) return true;
+    const WatchedDirectory& w = it->second;
+    if (w.scanned_ms >= 0 && now_ms - w.scanned_ms < kRecheckMs) return w.siblings;
+  }
+  // The watch is in place (this epoch's record says so): a sibling created after this scan
+  // makes an event, which starts a new epoch.
+  const bool found =
+      directory_may_hold_suffixes(root_fd_, dir, symlinks_, {".br", ".gz"}, kMaxScannedNames);
+  std::lock_guard lock(watched_mutex_);
+  auto it = watched_.find(dir);
+  if (it != watched_.end() && it->second.epoch == epoch) {
+    it->second.scanned_ms = now_ms;
+    it->second.siblings = found;
+  }
+  return found;
 }
 
 bool FileCache::still_current(const CachedFile& entry, std::int64_t now_ms) const {
@@ -208,18 +237,31 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
   const std::size_t home = std::hash<std::string>{}(target.path) % kShards;
   Shard& shard = shards_[home];
   std::shared_ptr<const CachedFile> cached;
+  Result result;
+  const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
   {
     std::lock_guard lock(shard.mutex);
     auto it = shard.entries.find(target.path);
-    if (it != shard.entries.end()) cached = it->second;
+    if (it != shard.entries.end()) {
+      cached = it->second;
+    } else if (auto m = shard.misses.find(target.path); m != shard.misses.end()) {
+      const CachedMiss& miss = m->second;
+      if (miss.epoch == epoch && now_ms - miss.built_ms < kRecheckMs) {
+        result.miss.status = miss.status;
+        result.miss.error = miss.error;
+        result.miss.path = miss.path;
+        result.miss.directory_without_index = miss.directory_without_index;
+        result.hit = true;
+        return result;
+      }
+      shard.misses.erase(m);
+    }
   }
-  Result result;
   if (cached && still_current(*cached, now_ms)) {
     result.file = std::move(cached);
     result.hit = true;
     return result;
   }
-  const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
   const std::uint64_t stamp_before = watch_clock_.load(std::memory_order_acquire);
   result.miss = lookup_file(root_fd_, target, index, symlinks_);
   if (result.miss.error == EMFILE || result.miss.error == ENFILE) {
@@ -234,6 +276,7 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
       std::lock_guard lock(shard.mutex);
       if (shard.entries.erase(target.path) != 0) entries_.fetch_sub(1, std::memory_order_relaxed);
     }
+    keep_miss(shard, target.path, result.miss, now_ms, epoch, stamp_before);
     return result;
   }
   std::shared_ptr<CachedFile> built = build(result.miss, now_ms, epoch, stamp_before);
@@ -244,6 +287,76 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
   std::lock_guard lock(shard.mutex);
   auto [it, inserted] = shard.entries.insert_or_assign(target.path, std::move(built));
   if (inserted) entries_.fetch_add(1, std::memory_order_relaxed);
+  return result;
+}
+
+void FileCache::keep_miss(Shard& shard, const std::string& key, const FileLookup& found,
+                          std::int64_t now_ms, std::uint64_t epoch, std::uint64_t stamp_before) {
+  // Only what stays true until something on the path changes: a name that is not there (or
+  // names a file where a directory was asked for), a directory without its index. Not
+  // permissions, symlinks refused, redirects (their Location carries the query) or errors.
+  const bool missing = found.status == 404;
+  if (!(missing || found.directory_without_index) || max_entries_ == 0) return;
+  // The directories that hold the missing name (a directory without an index: that directory
+  // too) must have been watched before the lookup began; a watch added now cannot vouch for
+  // what the lookup saw, and the next miss will find it in place.
+  std::string watch_path = found.path;
+  if (found.directory_without_index && !watch_path.empty()) watch_path += '/';
+  bool added = false;
+  if (!watch_directories(watch_path, epoch, stamp_before, added) || added) return;
+  CachedMiss miss;
+  miss.status = found.status;
+  miss.error = found.error;
+  miss.path = found.path;
+  miss.directory_without_index = found.directory_without_index;
+  miss.built_ms = now_ms;
+  miss.epoch = epoch;
+  std::lock_guard lock(shard.mutex);
+  // Bounded on its own: a flood of missing names never evicts a file.
+  if (shard.misses.size() >= kMissesPerShard) shard.misses.erase(shard.misses.begin());
+  shard.misses.insert_or_assign(key, std::move(miss));
+}
+
+FileCache::ListingResult FileCache::listing(std::string_view directory, std::string_view url_path,
+                                            ListingFormat format, std::int64_t now_ms) {
+  std::string key(url_path);
+  key += format == ListingFormat::kJson ? '\x01' : '\x00';
+  ListingResult result;
+  const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
+  {
+    std::lock_guard lock(listings_mutex_);
+    auto it = listings_.find(key);
+    if (it != listings_.end()) {
+      if (it->second.epoch == epoch && now_ms - it->second.built_ms < kRecheckMs) {
+        result.page = it->second.page;
+        result.hit = true;
+        return result;
+      }
+      listings_.erase(it);
+    }
+  }
+  const std::uint64_t stamp_before = watch_clock_.load(std::memory_order_acquire);
+  std::vector<ListingEntry> entries;
+  result.error = read_directory(root_fd_, directory, symlinks_, entries);
+  if (result.error != 0) return result;
+  auto page = std::make_shared<Page>();
+  page->body = format == ListingFormat::kJson ? render_listing_json(url_path, std::move(entries))
+                                              : render_listing_html(url_path, std::move(entries));
+  result.page = page;
+  std::string watch_path(directory);
+  if (!watch_path.empty()) watch_path += '/';
+  bool added = false;
+  if (max_entries_ == 0 || !watch_directories(watch_path, epoch, stamp_before, added) || added ||
+      memory_->would_exceed(page->body.size())) {
+    return result;  // this request only
+  }
+  memory_->take(page->body.size());
+  page->charge.memory = memory_;
+  page->charge.bytes = page->body.size();
+  CachedListing kept{std::move(page), now_ms, epoch};
+  std::lock_guard lock(listings_mutex_);
+  if (listings_.size() >= kMaxListings) listings_.erase(listings_.begin());
+  listings_.insert_or_assign(std::move(key), std::move(kept));
   return result;
 }
 
@@ -273,19 +386,34 @@ std::size_t FileCache::shed() {
     {
       std::lock_guard lock(shard.mutex);
       gone.swap(shard.entries);
+      shard.misses.clear();
     }
     dropped += gone.size();
     entries_.fetch_sub(gone.size(), std::memory_order_relaxed);
     // `gone` closes its descriptors here, outside the lock.
   }
+  std::unordered_map<std::string, CachedListing> pages;
+  {
+    std::lock_guard lock(listings_mutex_);
+    pages.swap(listings_);
+  }
   return dropped;
 }
 
 std::size_t FileCache::size() const {
+  return count_in_shards([](const Shard& shard) { return shard.entries.size(); });
+}
+
+std::size_t FileCache::misses_kept() const {
+  return count_in_shards([](const Shard& shard) { return shard.misses.size(); });
+}
+
+template <typename Count>
+std::size_t FileCache::count_in_shards(Count count) const {
   std::size_t total = 0;
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mutex);
-    total += shard.entries.size();
+    total += count(shard);
   }
   return total;
 }

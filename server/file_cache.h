@@ -10,7 +10,11 @@
 // every entry at once; a hit costs no system call. Where a directory cannot be watched
 // (inotify limits, no /proc), that entry falls back to one fstatat() per hit, rebuilding when
 // the inode, size or mtime changed. Every entry is rebuilt at least every kRecheckMs (1 s).
-// A directory already watched in the current epoch is not watched again on the next miss.
+// A directory already watched in the current epoch is not watched again on the next miss, and
+// its names are scanned once (per epoch, at most every kRecheckMs) for .br/.gz siblings, so that
+// a file in a directory without any costs no sibling probes. Lookups that find nothing to serve
+// (404, a directory without its index) and rendered directory listings are kept the same way,
+// in bounds of their own.
 // Limits (FileCacheLimits): entries in the map, bytes of bodies kept in memory, and descriptors
 // held by cached files, counted live against the descriptor budget's share (server/
 // descriptor_budget.h), which every cache of successive configurations shares. When opening
@@ -121,9 +125,36 @@ class FileCache {
     bool descriptors_short = false;
     std::size_t shed = 0;
   };
+  // Lookups that find nothing to serve (404, and 403 for a directory without its index file)
+  // are kept too, while the directories on their path are watched, so that a repeated 404
+  // costs no open: kMissesPerShard per shard at most, never evicting files.
   Result lookup(const Target& target, std::string_view index, std::int64_t now_ms);
 
-  std::size_t size() const;  // entries, for tests
+  // A directory listing as rendered by http/directory_listing.h from read_directory()'s entries,
+  // kept while the directory and those above it are watched (any change in it retires the page
+  // at once) and at most kRecheckMs: what changes outside the directory, such as a
+  // subdirectory's modification time or a symlink's target, shows within that interval.
+  // `directory` is relative to the root ("" = the root), `url_path` the decoded request path
+  // (the page's title and the key). kMaxListings pages at most, their bytes counted in the
+  // memory limit; a page that does not fit is rendered for this request only.
+  enum class ListingFormat : std::uint8_t { kHtml, kJson };
+  struct Page {
+    std::string body;
+    CacheCharge charge;
+  };
+  struct ListingResult {
+    std::shared_ptr<const Page> page;  // null when the directory could not be read
+    int error = 0;                     // read_directory()'s errno then
+    bool hit = false;
+  };
+  ListingResult listing(std::string_view directory, std::string_view url_path, ListingFormat format,
+                        std::int64_t now_ms);
+
+  std::size_t size() const;         // entries, for tests
+  std::size_t misses_kept() const;  // cached 404s and directories without an index, for tests
+  // Sibling opens tried (.br and .gz each count), for tests: a directory whose scan found no
+  // sibling names costs none.
+  std::uint64_t sibling_probes() const { return sibling_probes_.load(std::memory_order_relaxed); }
   // Drops every entry (connections sending one keep it until they finish); returns how many.
   // For when descriptors run out. Safe to call from any thread.
   std::size_t shed();
@@ -137,11 +168,45 @@ class FileCache {
   void handle_notifications();
 
  private:
+  // A lookup that found nothing to serve, as lookup_file() said it (its path included).
+  struct CachedMiss {
+    int status = 0;
+    int error = 0;
+    std::string path;
+    bool directory_without_index = false;
+    std::int64_t built_ms = 0;
+    std::uint64_t epoch = 0;
+  };
   struct Shard {
     mutable std::mutex mutex;
     std::unordered_map<std::string, std::shared_ptr<const CachedFile>> entries;
+    std::unordered_map<std::string, CachedMiss> misses;  // at most kMissesPerShard
   };
+  struct CachedListing {
+    std::shared_ptr<const Page> page;
+    std::int64_t built_ms = 0;
+    std::uint64_t epoch = 0;
+  };
+
+ public:
   static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kMissesPerShard = 64;
+  static constexpr std::size_t kMaxListings = 64;
+  // A directory with more names than this is not scanned for siblings: each file in it is
+  // probed for its .br/.gz instead.
+  static constexpr std::size_t kMaxScannedNames = 4096;
+
+ private:
+  // Keeps a miss that lookup_file() just returned, when its directories are watched (and were
+  // before the lookup began).
+  void keep_miss(Shard& shard, const std::string& key, const FileLookup& found, std::int64_t now_ms,
+                 std::uint64_t epoch, std::uint64_t stamp_before);
+  // False when the directory `dir` (watched in `epoch`) holds no name a sibling could have, as
+  // a scan of its names after its watch was in place found within the last kRecheckMs.
+  // The sum of `count(shard)` over the shards, each under its lock.
+  template <typename Count>
+  std::size_t count_in_shards(Count count) const;
+  bool may_have_siblings(std::string_view dir, std::uint64_t epoch, std::int64_t now_ms) const;
 
   std::shared_ptr<CachedFile> build(FileLookup& found, std::int64_t now_ms, std::uint64_t epoch,
                                     std::uint64_t stamp_before) const;
@@ -173,6 +238,10 @@ class FileCache {
   struct WatchedDirectory {
     std::uint64_t epoch = 0;
     std::uint64_t stamp = 0;  // watch_clock_ when the watch was added
+    // The last scan of its names for siblings (.br, .gz), made after the watch was added:
+    // when (-1 = never) and whether it found one.
+    std::int64_t scanned_ms = -1;
+    bool siblings = true;
   };
   struct StringHash {
     using is_transparent = void;
@@ -183,6 +252,9 @@ class FileCache {
   mutable std::unordered_map<std::string, WatchedDirectory, StringHash, std::equal_to<>>
       watched_;  // guarded by watched_mutex_
   mutable std::atomic<std::uint64_t> watch_clock_{0};
+  mutable std::atomic<std::uint64_t> sibling_probes_{0};
+  mutable std::mutex listings_mutex_;
+  std::unordered_map<std::string, CachedListing> listings_;  // guarded by listings_mutex_
 };
 
 }  // namespace cork

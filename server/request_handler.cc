@@ -252,24 +252,26 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
 
 ResponsePlan RequestHandler::Planner::listing(std::string_view directory,
                                               std::string_view url_path) {
-  std::vector<ListingEntry> entries;
-  if (const int err =
-          read_directory(settings_->root.get(), directory, settings_->symlinks, entries);
-      err != 0) {
-    handler_.log_.log_coalesced(LogLevel::kWarn, "{}: cannot list {}: {}",
-                                peer_address(*facts_.peer), request_.target, std::strerror(err));
-    return error(err == EACCES ? 403 : 500, /*close=*/false);
-  }
   const std::string accept = request_.combined("accept").value_or("");
   const bool json = prefers_json(accept);
-  std::string body = json ? render_listing_json(url_path, std::move(entries))
-                          : render_listing_html(url_path, std::move(entries));
+  FileCache::ListingResult listed = settings_->files->listing(
+      directory, url_path, json ? FileCache::ListingFormat::kJson : FileCache::ListingFormat::kHtml,
+      facts_.now_ms);
+  if (!listed.page) {
+    handler_.log_.log_coalesced(LogLevel::kWarn, "{}: cannot list {}: {}",
+                                peer_address(*facts_.peer), request_.target,
+                                std::strerror(listed.error));
+    return error(listed.error == EACCES ? 403 : 500, /*close=*/false);
+  }
   ResponseHead response = base_head(200);
   response.content_type = json ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
-  response.content_length = body.size();
+  response.content_length = listed.page->body.size();
   response.vary = "Accept";  // the format follows the Accept field
   response.cache_control = settings_->cache_control;
-  if (request_.method == Method::kGet) plan_.owned_body = std::move(body);
+  if (request_.method == Method::kGet) {
+    plan_.borrowed_body = listed.page->body;  // head and page leave in one system call
+    plan_.page = std::move(listed.page);
+  }
   plan_.expect_continue = expect_continue_;
   return finish(response);
 }

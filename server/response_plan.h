@@ -1,7 +1,7 @@
 // ResponsePlan: a response decided but not yet sent, as a plain value. The handler makes it,
 // the sender puts it on the wire, the connection reads its keep-alive decision. It owns or
 // keeps alive everything it points at: the formatted head, an inline body (owned, static, or
-// borrowed from the cache entry it holds), and the file pieces sent with sendfile().
+// borrowed from the cache entry or page it holds), and the file pieces sent with sendfile().
 #pragma once
 
 #include <sys/types.h>
@@ -46,6 +46,8 @@ struct ResponsePlan {
   // The file the pieces come from. Holding the entry keeps its descriptor open (and its
   // in-memory bytes alive) until the response is sent.
   std::shared_ptr<const CachedFile> file;
+  // Keeps borrowed_body alive when it is a page the cache holds (a directory listing).
+  std::shared_ptr<const FileCache::Page> page;
   int file_fd = -1;
   std::vector<FilePiece> pieces;  // sent in order after the inline body
   // What the access log and the metrics count: the content bytes the plan sends.

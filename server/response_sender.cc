@@ -63,6 +63,7 @@ void ResponseSender::finish() {
   continue_queued_ = false;
   continue_sent_ = 0;
   plan_.file.reset();
+  plan_.page.reset();
   plan_.file_fd = -1;
   plan_.pieces.clear();
   plan_.owned_body.clear();

@@ -233,6 +233,32 @@ bool open_variant(int root_fd, std::string_view relative, std::string_view suffi
   return true;
 }
 
+bool directory_may_hold_suffixes(int root_fd, std::string_view relative, SymlinkPolicy symlinks,
+                                 std::initializer_list<std::string_view> suffixes,
+                                 std::size_t max_names) {
+  UniqueFd dir;
+  if (open_beneath(root_fd, relative, symlinks, dir) != 0) return true;
+  alignas(dirent64) char buffer[16 * 1024];
+  std::size_t names = 0;
+  for (;;) {
+    const ssize_t n = ::getdents64(dir.get(), buffer, sizeof buffer);
+    if (n == 0) return false;  // every name read, none matched
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return true;  // ENOTDIR (a file now), EIO, ...: the caller probes
+    }
+    for (ssize_t at = 0; at < n;) {
+      const auto* entry = reinterpret_cast<const dirent64*>(buffer + at);
+      at += entry->d_reclen;
+      if (++names > max_names) return true;
+      const std::string_view name = entry->d_name;
+      for (const std::string_view suffix : suffixes) {
+        if (name.size() > suffix.size() && name.ends_with(suffix)) return true;
+      }
+    }
+  }
+}
+
 int read_directory(int root_fd, std::string_view relative, SymlinkPolicy symlinks,
                    std::vector<ListingEntry>& out) {
   UniqueFd dir_fd;

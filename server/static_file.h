@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,14 @@ struct Variant {
 // is not older than `original`'s. False (and `out` untouched) otherwise.
 bool open_variant(int root_fd, std::string_view relative, std::string_view suffix,
                   const struct stat& original, SymlinkPolicy symlinks, Variant& out);
+
+// Whether the directory `relative` beneath the root may hold a name ending in one of
+// `suffixes`: true when one does, and also when the directory cannot be read or holds more than
+// `max_names` names (the caller then probes for each file as if it did). One open and a few
+// getdents64 calls; names only, no stat.
+bool directory_may_hold_suffixes(int root_fd, std::string_view relative, SymlinkPolicy symlinks,
+                                 std::initializer_list<std::string_view> suffixes,
+                                 std::size_t max_names);
 
 // Reads the entries of the directory `relative` beneath the root for a listing: regular files and
 // directories (symlinks only when they resolve beneath the root), without "." and "..".

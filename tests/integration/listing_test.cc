@@ -1,5 +1,6 @@
 // Integration tests: directory listings (autoindex) as HTML and JSON, escaping of hostile names,
 // hidden dotfiles, and that listings stay off by default.
+#include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -84,6 +85,35 @@ TEST_F(ListingTest, IndexFileStillWinsAndSlashlessRedirects) {
   EXPECT_EQ(r.body, "<p>index</p>");
   ASSERT_TRUE(fetch(server_.port(), get_request("/files"), r));
   EXPECT_EQ(r.status, 301);
+}
+
+// Issue 12: listings and 404s are kept by the open-file cache; a file created afterwards shows in
+// the next listing and is served as soon as its inotify event is handled.
+TEST_F(ListingTest, ACachedListingAndA404ChangeWhenAFileAppears) {
+  HttpResponse page, missing;
+  for (int i = 0; i < 3; ++i) {  // the first requests add the watches, the later ones are kept
+    ASSERT_TRUE(fetch(server_.port(), get_request("/files/"), page));
+    ASSERT_TRUE(fetch(server_.port(), get_request("/files/late.txt"), missing));
+  }
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("late.txt"), std::string::npos);
+  EXPECT_EQ(missing.status, 404);
+  server_.put("files/late.txt", "late");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  do {
+    ASSERT_TRUE(fetch(server_.port(), get_request("/files/"), page));
+    ASSERT_TRUE(fetch(server_.port(), get_request("/files/late.txt"), missing));
+  } while ((page.body.find("late.txt") == std::string::npos || missing.status != 200) &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_NE(page.body.find("href=\"late.txt\""), std::string::npos) << page.body;
+  EXPECT_EQ(missing.status, 200);
+  EXPECT_EQ(missing.body, "late");
+  // HEAD of a kept listing: the same head, no body.
+  HttpResponse head;
+  ASSERT_TRUE(fetch(server_.port(), head_request("/files/"), head, Method::kHead));
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-length"), std::to_string(page.body.size()));
+  EXPECT_TRUE(head.body.empty());
 }
 
 TEST(ListingOffTest, DirectoryWithoutIndexIs403ByDefault) {

@@ -335,5 +335,167 @@ TEST_F(FileCacheTest, OutOfDescriptorsShedsTheCacheInsteadOfFailing) {
   EXPECT_EQ(r.file->identity.body, "new");
 }
 
+// Issue 12 (many files): a directory without .br/.gz names is scanned once per epoch instead of
+// probing two siblings per file; one that gains a sibling is scanned again after the event.
+TEST_F(FileCacheTest, ADirectoryWithoutSiblingNamesCostsNoProbes) {
+  ASSERT_EQ(mkdir((root_ + "/plain").c_str(), 0755), 0);
+  for (int i = 0; i < 20; ++i)
+    write("plain/f" + std::to_string(i), "x");
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";
+  ASSERT_TRUE(get(cache, "/plain/f0").file);  // watches plain/ now: probes as before
+  const std::uint64_t first = cache.sibling_probes();
+  for (int i = 1; i < 20; ++i)
+    ASSERT_TRUE(get(cache, "/plain/f" + std::to_string(i), i).file);
+  EXPECT_EQ(cache.sibling_probes(), first) << "files of a scanned directory were probed";
+  write("plain/f0.gz", "gz");
+  cache.handle_notifications();
+  auto r = get(cache, "/plain/f0", 30);
+  ASSERT_TRUE(r.file);
+  EXPECT_TRUE(r.file->gz.file) << "a sibling created after the scan was missed";
+  EXPECT_GT(cache.sibling_probes(), first);
+}
+
+TEST_F(FileCacheTest, ADirectoryWithSiblingNamesIsProbedPerFile) {
+  write("a.txt.br", "br");
+  write("b.txt", "b");
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  ASSERT_TRUE(get(cache, "/b.txt").file);
+  auto r = get(cache, "/a.txt", 1);
+  ASSERT_TRUE(r.file);
+  EXPECT_TRUE(r.file->br.file);
+  EXPECT_FALSE(r.file->gz.file);
+}
+
+// A repeated 404, or a directory without its index, costs no open while its directories are
+// watched; the name appearing is seen once the event is handled.
+TEST_F(FileCacheTest, AMissIsKeptUntilTheNameAppears) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";
+  ASSERT_TRUE(get(cache, "/a.txt").file);  // the root is watched
+  auto first = get(cache, "/late.txt", 1);
+  EXPECT_EQ(first.miss.status, 404);
+  EXPECT_FALSE(first.hit);
+  auto second = get(cache, "/late.txt", 2);
+  EXPECT_EQ(second.miss.status, 404);
+  EXPECT_TRUE(second.hit) << "the 404 was looked up again";
+  EXPECT_EQ(second.miss.path, "late.txt");
+  write("late.txt", "here");
+  cache.handle_notifications();
+  auto third = get(cache, "/late.txt", 3);
+  ASSERT_TRUE(third.file);
+  EXPECT_EQ(third.file->identity.body, "here");
+  // And without the event handled, the recheck interval still bounds it.
+  auto gone = get(cache, "/gone.txt", 4);
+  ASSERT_TRUE(get(cache, "/gone.txt", 5).hit);
+  write("gone.txt", "back");
+  EXPECT_TRUE(get(cache, "/gone.txt", 6).hit);
+  EXPECT_TRUE(get(cache, "/gone.txt", 5 + FileCache::kRecheckMs).file);
+}
+
+TEST_F(FileCacheTest, ADirectoryWithoutIndexIsKeptUntilItGetsOne) {
+  ASSERT_EQ(mkdir((root_ + "/bare").c_str(), 0755), 0);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";
+  // The first lookup watches bare/ itself, so it cannot vouch for what it saw; the second is kept.
+  EXPECT_TRUE(get(cache, "/bare/").miss.directory_without_index);
+  EXPECT_FALSE(get(cache, "/bare/", 1).hit);
+  auto again = get(cache, "/bare/", 1);
+  EXPECT_TRUE(again.hit);
+  EXPECT_EQ(again.miss.status, 403);
+  EXPECT_TRUE(again.miss.directory_without_index);
+  EXPECT_EQ(again.miss.path, "bare");
+  write("bare/index.html", "<p>now</p>");
+  cache.handle_notifications();
+  auto indexed = get(cache, "/bare/", 2);
+  ASSERT_TRUE(indexed.file);
+  EXPECT_EQ(indexed.file->identity.body, "<p>now</p>");
+}
+
+TEST_F(FileCacheTest, MissesInMissingDirectoriesOrRefusedAreNotKept) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  ASSERT_TRUE(get(cache, "/a.txt").file);
+  EXPECT_EQ(get(cache, "/nodir/x.txt", 1).miss.status, 404);
+  EXPECT_FALSE(get(cache, "/nodir/x.txt", 2).hit) << "nothing watches the missing directory";
+  ASSERT_EQ(mkdir((root_ + "/nodir").c_str(), 0755), 0);
+  write("nodir/x.txt", "x");
+  EXPECT_TRUE(get(cache, "/nodir/x.txt", 3).file) << "served at once, no event needed";
+  EXPECT_EQ(get(cache, "/dir", 4).miss.status, 301);
+  EXPECT_FALSE(get(cache, "/dir", 5).hit) << "a redirect's Location carries the query";
+}
+
+TEST_F(FileCacheTest, AFloodOfMissingNamesNeverEvictsAFileAndStaysBounded) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(4));
+  ASSERT_TRUE(get(cache, "/a.txt").file);
+  for (int i = 0; i < 3000; ++i)
+    ASSERT_EQ(get(cache, "/missing-" + std::to_string(i), 1).miss.status, 404);
+  EXPECT_LE(cache.misses_kept(), FileCache::kShards * FileCache::kMissesPerShard);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_TRUE(get(cache, "/a.txt", 2).hit);
+  EXPECT_EQ(cache.shed(), 1u);
+  EXPECT_EQ(cache.misses_kept(), 0u);
+}
+
+// Issue 12 (listing): a listing is rendered once and served from memory until its directory
+// changes; HTML and JSON are kept apart, the bytes count in the memory limit.
+TEST_F(FileCacheTest, AListingIsKeptUntilItsDirectoryChanges) {
+  ASSERT_EQ(mkdir((root_ + "/list").c_str(), 0755), 0);
+  write("list/one.txt", "1");
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  ASSERT_GE(cache.notification_fd(), 0) << "inotify unavailable";
+  ASSERT_TRUE(get(cache, "/list/").miss.directory_without_index);  // watches list/
+  using Format = FileCache::ListingFormat;
+  auto html = cache.listing("list", "/list/", Format::kHtml, 1);
+  ASSERT_TRUE(html.page);
+  EXPECT_FALSE(html.hit);
+  EXPECT_NE(html.page->body.find("one.txt"), std::string::npos);
+  auto again = cache.listing("list", "/list/", Format::kHtml, 2);
+  EXPECT_TRUE(again.hit);
+  EXPECT_EQ(again.page.get(), html.page.get());
+  EXPECT_EQ(cache.memory().held(), html.page->body.size());
+  auto json = cache.listing("list", "/list/", Format::kJson, 3);
+  ASSERT_TRUE(json.page);
+  EXPECT_FALSE(json.hit);
+  EXPECT_NE(json.page->body.find("\"name\":\"one.txt\""), std::string::npos);
+  write("list/two.txt", "22");
+  cache.handle_notifications();
+  auto fresh = cache.listing("list", "/list/", Format::kHtml, 4);
+  ASSERT_TRUE(fresh.page);
+  EXPECT_FALSE(fresh.hit);
+  EXPECT_NE(fresh.page->body.find("two.txt"), std::string::npos);
+  // A file's new size shows too (its write is an event in the directory).
+  write("list/one.txt", std::string(2048, 'x'));
+  cache.handle_notifications();
+  EXPECT_NE(cache.listing("list", "/list/", Format::kHtml, 5).page->body.find("2.0 KiB"),
+            std::string::npos);
+  // After an event the directories are watched again, so the page rendered then is not kept
+  // (the watch came after the read); the next one is.
+  EXPECT_FALSE(cache.listing("list", "/list/", Format::kHtml, 6).hit);
+  EXPECT_TRUE(cache.listing("list", "/list/", Format::kHtml, 6).hit);
+  // What changes outside the directory (a subdirectory's contents) is bounded by the interval.
+  EXPECT_FALSE(cache.listing("list", "/list/", Format::kHtml, 6 + FileCache::kRecheckMs).hit);
+  html = {};
+  again = {};
+  fresh = {};
+  json = {};
+  cache.shed();
+  EXPECT_EQ(cache.memory().held(), 0u);
+}
+
+TEST_F(FileCacheTest, AListingThatDoesNotFitTheMemoryLimitIsServedButNotKept) {
+  FileCacheLimits limits = entries(100);
+  limits.memory = 64;
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", limits);
+  ASSERT_TRUE(get(cache, "/dir/").file);
+  auto page = cache.listing("dir", "/dir/", FileCache::ListingFormat::kHtml, 1);
+  ASSERT_TRUE(page.page);
+  EXPECT_NE(page.page->body.find("index.html"), std::string::npos);
+  EXPECT_FALSE(cache.listing("dir", "/dir/", FileCache::ListingFormat::kHtml, 2).hit);
+  EXPECT_LE(cache.memory().held(), 64u);
+  auto missing = cache.listing("nope", "/nope/", FileCache::ListingFormat::kHtml, 3);
+  EXPECT_FALSE(missing.page);
+  EXPECT_EQ(missing.error, ENOENT);
+}
+
 }  // namespace
 }  // namespace cork

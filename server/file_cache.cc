@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <functional>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -93,6 +94,20 @@ bool FileCache::watch_directories(std::string_view path, std::uint64_t epoch,
   constexpr std::uint32_t kMask = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |
                                   IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF |
                                   IN_MOVE_SELF;
+  auto known_since = [&](std::string_view dir) {
+    auto it = watched_.find(dir);
+    return it != watched_.end() && it->second.epoch == epoch && it->second.stamp <= stamp_before;
+  };
+  // The deepest directory known is enough: it was recorded only after every directory above it
+  // was watched (or known) in the same epoch, and a watch stays until an event ends the epoch.
+  const std::size_t last_slash = path.rfind('/');
+  {
+    std::lock_guard lock(watched_mutex_);
+    if (known_since(last_slash == std::string_view::npos ? std::string_view()
+                                                         : path.substr(0, last_slash))) {
+      return true;
+    }
+  }
   // The root is known by its descriptor only: name it through /proc.
   const std::string proc_root = fmt::format("/proc/self/fd/{}", root_fd_);
   std::size_t end = 0;  // the directory is path[0, end): "" = the root
@@ -105,8 +120,7 @@ bool FileCache::watch_directories(std::string_view path, std::uint64_t epoch,
     bool known = false;
     {
       std::lock_guard lock(watched_mutex_);
-      auto it = watched_.find(dir);
-      known = it != watched_.end() && it->second.epoch == epoch && it->second.stamp <= stamp_before;
+      known = known_since(dir);
     }
     if (!known) {
       std::string full = proc_root;
@@ -362,9 +376,15 @@ FileCache::ListingResult FileCache::listing(std::string_view directory, std::str
 
 bool FileCache::make_room(std::size_t home) {
   // Entries already in the map count against max_entries_; the new one's descriptors are
-  // already counted in the allowance.
-  auto over = [this] {
-    return entries_.load(std::memory_order_relaxed) >= max_entries_ || descriptors_->over();
+  // already counted in the allowance. Evicted entries are destroyed (their descriptors closed)
+  // after the shard lock is released; those this thread holds alone are counted as given back
+  // already (`releasing`), since nothing can take a new reference once they left the map.
+  std::vector<std::shared_ptr<const CachedFile>> evicted;
+  std::size_t releasing = 0;
+  auto over = [&] {
+    const std::size_t held = descriptors_->held();  // the limit may be SIZE_MAX: no sums
+    return entries_.load(std::memory_order_relaxed) >= max_entries_ ||
+           (held > releasing && held - releasing > descriptors_->limit());
   };
   if (max_entries_ == 0) return false;
   for (std::size_t i = 0; i < kShards && over(); ++i) {
@@ -372,7 +392,10 @@ bool FileCache::make_room(std::size_t home) {
     std::lock_guard lock(shard.mutex);
     // An arbitrary entry (connections sending it keep their reference).
     while (over() && !shard.entries.empty()) {
-      shard.entries.erase(shard.entries.begin());
+      auto first = shard.entries.begin();
+      if (first->second.use_count() == 1) releasing += first->second->charge.fds;
+      evicted.push_back(std::move(first->second));
+      shard.entries.erase(first);
       entries_.fetch_sub(1, std::memory_order_relaxed);
     }
   }

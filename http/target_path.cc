@@ -2,8 +2,6 @@
 // above the root; the file system layer (openat2 RESOLVE_BENEATH) is the second fence.
 #include "http/target_path.h"
 
-#include <vector>
-
 #include "http/ascii.h"
 
 namespace cork {
@@ -102,36 +100,47 @@ Target resolve_target(std::string_view target) {
   }
   if (raw_path.empty()) raw_path = "/";
 
-  // Percent-decode exactly once.
-  std::string decoded;
-  decoded.reserve(raw_path.size());
-  for (std::size_t i = 0; i < raw_path.size(); ++i) {
-    char c = raw_path[i];
-    if (c == '%') {
-      if (i + 2 >= raw_path.size()) return fail(400);
-      const int hi = hex_value(raw_path[i + 1]);
-      const int lo = hex_value(raw_path[i + 2]);
-      if (hi < 0 || lo < 0) return fail(400);
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
+  // Percent-decode exactly once (no copy when there is nothing to decode).
+  std::string decoded_storage;
+  std::string_view decoded = raw_path;
+  if (raw_path.find('%') != std::string_view::npos) {
+    decoded_storage.reserve(raw_path.size());
+    for (std::size_t i = 0; i < raw_path.size(); ++i) {
+      char c = raw_path[i];
+      if (c == '%') {
+        if (i + 2 >= raw_path.size()) return fail(400);
+        const int hi = hex_value(raw_path[i + 1]);
+        const int lo = hex_value(raw_path[i + 2]);
+        if (hi < 0 || lo < 0) return fail(400);
+        c = static_cast<char>(hi * 16 + lo);
+        i += 2;
+      }
+      decoded_storage.push_back(c);
     }
+    decoded = decoded_storage;
+  }
+  for (const char c : decoded) {
     if (!acceptable_path_byte(c)) return fail(400);
-    decoded.push_back(c);
   }
   if (!valid_utf8(decoded)) return fail(400);
 
-  // Remove dot segments and merge slashes (RFC 3986 5.2.4), refusing to climb above the root.
-  std::vector<std::string_view> segments;
+  // Remove dot segments and merge slashes (RFC 3986 5.2.4), refusing to climb above the root:
+  // the path is built in place, ".." cutting it back to the previous segment.
+  std::string& path = result.path;
+  path.reserve(decoded.size() + 1);
+  path = "/";
   std::string_view walk = decoded;
   std::string_view final_segment;
   while (true) {
     const std::size_t slash = walk.find('/');
     const std::string_view segment = walk.substr(0, slash);
     if (segment == "..") {
-      if (segments.empty()) return fail(400);
-      segments.pop_back();
+      if (path.size() == 1) return fail(400);
+      const std::size_t cut = path.rfind('/');
+      path.resize(cut == 0 ? 1 : cut);
     } else if (!segment.empty() && segment != ".") {
-      segments.push_back(segment);
+      if (path.size() > 1) path.push_back('/');
+      path.append(segment);
     }
     if (slash == std::string_view::npos) {
       final_segment = segment;
@@ -142,17 +151,13 @@ Target resolve_target(std::string_view target) {
   // A trailing '/' (empty final segment) or a final "." or ".." names a directory.
   const bool directory = final_segment.empty() || final_segment == "." || final_segment == "..";
 
-  for (std::size_t i = 0; i < segments.size(); ++i) {
-    // Dotfiles and dot-directories are private; RFC 8615's /.well-known/ is the exception.
-    if (segments[i].front() == '.' && !(i == 0 && segments[i] == ".well-known")) return fail(404);
+  // Dotfiles and dot-directories are private; RFC 8615's /.well-known/ is the exception.
+  for (std::size_t at = path.find("/."); at != std::string::npos; at = path.find("/.", at + 1)) {
+    const bool well_known = at == 0 && path.compare(0, 12, "/.well-known") == 0 &&
+                            (path.size() == 12 || path[12] == '/');
+    if (!well_known) return fail(404);
   }
-
-  result.path = "/";
-  for (std::size_t i = 0; i < segments.size(); ++i) {
-    if (i > 0) result.path.push_back('/');
-    result.path.append(segments[i]);
-  }
-  if (directory && !segments.empty()) result.path.push_back('/');
+  if (directory && path.size() > 1) path.push_back('/');
   return result;
 }
 

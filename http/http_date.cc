@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace cork {
 
@@ -93,6 +94,12 @@ std::optional<std::time_t> make_time(std::int64_t year, unsigned month, int day,
 }  // namespace
 
 std::string format_http_date(std::time_t t) {
+  std::string out(kHttpDateLength, ' ');
+  write_http_date(t, out.data());
+  return out;
+}
+
+void write_http_date(std::time_t t, char* out) {
   // IMF-fixdate has exactly four year digits: clamp to 0000-01-01 .. 9999-12-31 23:59:59 rather
   // than wrap the year (or, below year 0, emit non-digit bytes into a header).
   constexpr std::time_t kFirst = -62167219200;  // 0000-01-01 00:00:00
@@ -116,25 +123,28 @@ std::string format_http_date(std::time_t t) {
   const std::int64_t year = static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2);
   const auto weekday = static_cast<unsigned>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday
 
-  std::string out(kHttpDateLength, ' ');
   auto put2 = [&](std::size_t at, unsigned v) {
     out[at] = static_cast<char>('0' + v / 10);
     out[at + 1] = static_cast<char>('0' + v % 10);
   };
-  out.replace(0, 3, kDays[weekday]);
+  std::memcpy(out, kDays[weekday], 3);
   out[3] = ',';
+  out[4] = ' ';
   put2(5, day);
-  out.replace(8, 3, kMonths[month - 1]);
+  out[7] = ' ';
+  std::memcpy(out + 8, kMonths[month - 1], 3);
+  out[11] = ' ';
   const auto y = static_cast<unsigned>(year % 10000);
   put2(12, y / 100);
   put2(14, y % 100);
+  out[16] = ' ';
   put2(17, static_cast<unsigned>(rem / 3600));
   out[19] = ':';
   put2(20, static_cast<unsigned>(rem / 60 % 60));
   out[22] = ':';
   put2(23, static_cast<unsigned>(rem % 60));
-  out.replace(26, 3, "GMT");
-  return out;
+  out[25] = ' ';
+  std::memcpy(out + 26, "GMT", 3);
 }
 
 std::optional<std::time_t> parse_http_date(std::string_view text) {

@@ -15,6 +15,8 @@ inline constexpr std::size_t kHttpDateLength = 29;
 
 // Formats `t` (seconds since the epoch, UTC) as an IMF-fixdate.
 std::string format_http_date(std::time_t t);
+// The same into `out` (kHttpDateLength bytes, no NUL), without an allocation.
+void write_http_date(std::time_t t, char* out);
 
 // Parses an IMF-fixdate, the obsolete RFC 850 form ("Sunday, 06-Nov-94 08:49:37 GMT") or the
 // asctime form ("Sun Nov  6 08:49:37 1994"). std::nullopt for anything else (RFC 9110 5.6.7:

@@ -33,7 +33,11 @@ void append_representation_fields(fmt::memory_buffer& out, const ResponseHead& h
   if (!head.omit_content_length) field(out, "Content-Length: ", head.content_length);
   if (!head.content_range.empty()) field(out, "Content-Range: ", head.content_range);
   if (!head.content_encoding.empty()) field(out, "Content-Encoding: ", head.content_encoding);
-  if (head.last_modified >= 0) field(out, "Last-Modified: ", format_http_date(head.last_modified));
+  if (head.last_modified >= 0) {
+    char date[kHttpDateLength];
+    write_http_date(head.last_modified, date);
+    field(out, "Last-Modified: ", std::string_view(date, sizeof date));
+  }
   if (!head.etag.empty()) field(out, "ETag: ", head.etag);
   if (head.accept_ranges) out.append(std::string_view("Accept-Ranges: bytes\r\n"));
   if (!head.vary.empty()) field(out, "Vary: ", head.vary);

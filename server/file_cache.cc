@@ -165,8 +165,8 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
     descriptors_->take(1);
     ++charge.fds;
   };
-  entry->path = found.path;
-  entry->content_type = mime_type_for(found.path);
+  entry->path = std::move(found.path);
+  entry->content_type = mime_type_for(entry->path);
   entry->identity.file = std::move(found.file);
   entry->identity.info = found.info;
   count_descriptor();
@@ -185,7 +185,7 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
   if (precompressed_ && (entry->epoch == 0 || may_have_siblings(dir, epoch, now_ms))) {
     sibling_probes_.fetch_add(2, std::memory_order_relaxed);
     Variant v;
-    if (open_variant(root_fd_, found.path, ".br", found.info, symlinks_, v)) {
+    if (open_variant(root_fd_, entry->path, ".br", found.info, symlinks_, v)) {
       entry->br.file = std::move(v.file);
       entry->br.info = v.info;
       count_descriptor();
@@ -193,7 +193,7 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
       load_small(entry->br, charge);
     }
     Variant g;
-    if (open_variant(root_fd_, found.path, ".gz", found.info, symlinks_, g)) {
+    if (open_variant(root_fd_, entry->path, ".gz", found.info, symlinks_, g)) {
       entry->gz.file = std::move(g.file);
       entry->gz.info = g.info;
       count_descriptor();

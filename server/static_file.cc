@@ -23,7 +23,7 @@ constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 // its own and nothing else is published with it.
 std::atomic<bool> g_walk{false};
 
-int open_with_openat2(int root_fd, const std::string& rel, SymlinkPolicy symlinks, UniqueFd& out) {
+int open_with_openat2(int root_fd, const char* rel, SymlinkPolicy symlinks, UniqueFd& out) {
   open_how how{};
   how.flags = kOpenFlags;
   // RESOLVE_BENEATH: ".." and symlinks may not leave root_fd (absolute symlinks are refused);
@@ -41,7 +41,7 @@ int open_with_openat2(int root_fd, const std::string& rel, SymlinkPolicy symlink
       break;
   }
   for (;;) {
-    const long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);
+    const long fd = ::syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
     if (fd >= 0) {
       out.reset(static_cast<int>(fd));
       return 0;
@@ -107,7 +107,18 @@ OpenMethod open_method() {
 }
 
 int open_beneath(int root_fd, std::string_view relative, SymlinkPolicy symlinks, UniqueFd& out) {
-  const std::string rel = relative.empty() ? std::string(".") : std::string(relative);
+  if (relative.empty()) relative = ".";
+  // NUL-terminated for the kernel: on the stack unless it is long.
+  char short_path[256];
+  std::string long_path;
+  const char* rel = short_path;
+  if (relative.size() < sizeof short_path) {
+    relative.copy(short_path, relative.size());
+    short_path[relative.size()] = '\0';
+  } else {
+    long_path.assign(relative);
+    rel = long_path.c_str();
+  }
   if (!g_walk.load(std::memory_order_relaxed)) {
     const int err = open_with_openat2(root_fd, rel, symlinks, out);
     if (err != ENOSYS) return err;
@@ -115,7 +126,7 @@ int open_beneath(int root_fd, std::string_view relative, SymlinkPolicy symlinks,
   }
   if (symlinks == SymlinkPolicy::kOn) {
     for (;;) {
-      const int fd = ::openat(root_fd, rel.c_str(), kOpenFlags);
+      const int fd = ::openat(root_fd, rel, kOpenFlags);
       if (fd >= 0) {
         out.reset(fd);
         return 0;

@@ -6,6 +6,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <functional>
 #include <vector>
@@ -57,6 +59,9 @@ FileCache::FileCache(int root_fd, SymlinkPolicy symlinks, bool precompressed,
       precompressed_(precompressed),
       cache_control_(std::move(cache_control)),
       max_entries_(limits.entries),
+      // Twice as many slots as entries: a miss remembered for about as long as two fills.
+      seen_mask_(std::bit_ceil(std::clamp<std::size_t>(2 * limits.entries, 16, 1 << 20)) - 1),
+      seen_(std::make_unique<std::atomic<std::uint64_t>[]>(seen_mask_ + 1)),
       descriptors_(limits.descriptors ? std::move(limits.descriptors)
                                       : std::make_shared<Allowance>(SIZE_MAX)),
       memory_(std::make_shared<Allowance>(limits.memory)),
@@ -153,9 +158,18 @@ void FileCache::handle_notifications() {
   if (changed) epoch_.fetch_add(1, std::memory_order_acq_rel);
 }
 
+bool FileCache::seen_before(std::size_t hash) {
+  const std::uint64_t tag = static_cast<std::uint64_t>(hash) | 1;  // 0 = an empty slot
+  std::atomic<std::uint64_t>& slot =
+      seen_[(hash / kShards) & seen_mask_];  // hash % kShards: the shard
+  if (slot.load(std::memory_order_relaxed) == tag) return true;
+  slot.store(tag, std::memory_order_relaxed);
+  return false;
+}
+
 std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now_ms,
-                                             std::uint64_t epoch,
-                                             std::uint64_t stamp_before) const {
+                                             std::uint64_t epoch, std::uint64_t stamp_before,
+                                             bool keep) const {
   auto entry = std::make_shared<CachedFile>();
   CacheCharge& charge = entry->charge;
   charge.descriptors = descriptors_;
@@ -201,9 +215,11 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
       load_small(entry->gz, charge);
     }
   }
-  format_fields(entry->identity, *entry, {}, cache_control_);
-  format_fields(entry->br, *entry, "br", cache_control_);
-  format_fields(entry->gz, *entry, "gzip", cache_control_);
+  if (keep) {
+    format_fields(entry->identity, *entry, {}, cache_control_);
+    format_fields(entry->br, *entry, "br", cache_control_);
+    format_fields(entry->gz, *entry, "gzip", cache_control_);
+  }
   if (entry->epoch != 0 && added) {
     // A change between the open and a watch added after it produced no event: compare once
     // more. (Directories watched before the open need no check: see watch_directories.)
@@ -248,7 +264,8 @@ bool FileCache::still_current(const CachedFile& entry, std::int64_t now_ms) cons
 
 FileCache::Result FileCache::lookup(const Target& target, std::string_view index,
                                     std::int64_t now_ms) {
-  const std::size_t home = std::hash<std::string>{}(target.path) % kShards;
+  const std::size_t hash = std::hash<std::string>{}(target.path);
+  const std::size_t home = hash % kShards;
   Shard& shard = shards_[home];
   std::shared_ptr<const CachedFile> cached;
   Result result;
@@ -293,11 +310,13 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
     keep_miss(shard, target.path, result.miss, now_ms, epoch, stamp_before);
     return result;
   }
-  std::shared_ptr<CachedFile> built = build(result.miss, now_ms, epoch, stamp_before);
+  const bool full = entries_.load(std::memory_order_relaxed) >= max_entries_;
+  const bool keep = max_entries_ > 0 && (!full || seen_before(hash));
+  std::shared_ptr<CachedFile> built = build(result.miss, now_ms, epoch, stamp_before, keep);
   result.file = built;
-  // Without room (every descriptor of the share is held by files being sent) the file serves
-  // this request only and is closed when its response ends.
-  if (!make_room(home)) return result;
+  // Not admitted, or without room (every descriptor of the share is held by files being sent):
+  // the file serves this request only and is closed when its response ends.
+  if (!keep || !make_room(home)) return result;
   std::lock_guard lock(shard.mutex);
   auto [it, inserted] = shard.entries.insert_or_assign(target.path, std::move(built));
   if (inserted) entries_.fetch_add(1, std::memory_order_relaxed);

@@ -15,6 +15,8 @@
 // a file in a directory without any costs no sibling probes. Lookups that find nothing to serve
 // (404, a directory without its index) and rendered directory listings are kept the same way,
 // in bounds of their own.
+// Once the map is full, a file is admitted on its second miss within a while (seen_before), so
+// that one requested once is served and closed without evicting another.
 // Limits (FileCacheLimits): entries in the map, bytes of bodies kept in memory, and descriptors
 // held by cached files, counted live against the descriptor budget's share (server/
 // descriptor_budget.h), which every cache of successive configurations shares. When opening
@@ -208,8 +210,14 @@ class FileCache {
   std::size_t count_in_shards(Count count) const;
   bool may_have_siblings(std::string_view dir, std::uint64_t epoch, std::int64_t now_ms) const;
 
+  // `keep`: the entry goes into the map (else it serves one request, and its representation
+  // fields are not formatted ahead: the head is formatted whole for that request).
   std::shared_ptr<CachedFile> build(FileLookup& found, std::int64_t now_ms, std::uint64_t epoch,
-                                    std::uint64_t stamp_before) const;
+                                    std::uint64_t stamp_before, bool keep) const;
+  // Admission once the cache is full: whether a miss for the path hashing to `hash` was seen
+  // recently (a direct-mapped table of hashes; a collision only admits or refuses early).
+  // Records it otherwise. A file requested once then costs no eviction.
+  bool seen_before(std::size_t hash);
   void load_small(FileRepresentation& rep, CacheCharge& charge) const;
   // Evicts entries, `home` shard first, until a new entry fits the limits. Called without any
   // shard lock held; false when nothing is left to evict and the limits are still passed.
@@ -226,6 +234,8 @@ class FileCache {
   const bool precompressed_;
   const std::string cache_control_;
   const std::size_t max_entries_;
+  const std::size_t seen_mask_;  // slots in seen_ - 1 (a power of two)
+  const std::unique_ptr<std::atomic<std::uint64_t>[]> seen_;
   const std::shared_ptr<Allowance> descriptors_;
   const std::shared_ptr<Allowance> memory_;
   std::array<Shard, kShards> shards_;

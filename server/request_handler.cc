@@ -214,8 +214,9 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   response.accept_ranges = true;
   response.content_length = d.content_length;
   if (d.status == 200) {
-    if (modified_in_future) {
-      response.content_type = entry->content_type;  // the fields of fields_200, Date-capped
+    if (modified_in_future || rep.fields_200.empty()) {
+      // Formatted for this response: Date-capped, or an entry the cache does not keep.
+      response.content_type = entry->content_type;
     } else {
       response.preformatted_fields = rep.fields_200;  // Content-Type .. Cache-Control
     }

@@ -497,5 +497,34 @@ TEST_F(FileCacheTest, AListingThatDoesNotFitTheMemoryLimitIsServedButNotKept) {
   EXPECT_EQ(missing.error, ENOENT);
 }
 
+// Issue 12 (many files): once the cache is full a file is admitted on its second miss, so that
+// files requested once cost no eviction and no preformatted head.
+TEST_F(FileCacheTest, OnceFullAFileIsKeptOnlyWhenItIsRequestedAgain) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(4));
+  for (int i = 0; i < 4; ++i) {
+    write("f" + std::to_string(i), "x");
+    auto r = get(cache, "/f" + std::to_string(i));
+    ASSERT_TRUE(r.file);
+    EXPECT_FALSE(r.file->identity.fields_200.empty()) << "kept while there is room";
+  }
+  ASSERT_EQ(cache.size(), 4u);
+  write("once.txt", "once");
+  auto once = get(cache, "/once.txt", 1);
+  ASSERT_TRUE(once.file);
+  EXPECT_EQ(once.file->identity.body, "once");
+  EXPECT_TRUE(once.file->identity.fields_200.empty());
+  EXPECT_EQ(cache.size(), 4u);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(get(cache, "/f" + std::to_string(i), 2).hit) << "a file seen once evicted f" << i;
+  once = {};
+  EXPECT_EQ(cache.descriptors().held(), 4u) << "the file seen once was not closed";
+  auto twice = get(cache, "/once.txt", 3);
+  ASSERT_TRUE(twice.file);
+  EXPECT_FALSE(twice.hit);
+  EXPECT_FALSE(twice.file->identity.fields_200.empty());
+  EXPECT_TRUE(get(cache, "/once.txt", 4).hit);
+  EXPECT_EQ(cache.size(), 4u);
+}
+
 }  // namespace
 }  // namespace cork

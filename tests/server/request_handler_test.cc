@@ -98,6 +98,26 @@ TEST_F(RequestHandlerTest, SmallFileGoesWithTheHeadFromTheCache) {
   EXPECT_EQ(metrics_.file_cache_misses.load() + metrics_.file_cache_hits.load(), 1u);
 }
 
+// Issue 12: a file the cache does not keep (here: no room at all) has no preformatted fields;
+// its head is formatted whole and must be the same, byte for byte.
+TEST_F(RequestHandlerTest, AFileTheCacheDoesNotKeepGetsTheSameHead) {
+  Config uncached;
+  uncached.status_path = "/.cork/status";
+  uncached.file_cache_entries = 0;
+  const auto no_cache = testing::settings_for(root_, uncached);
+  for (const char* path : {"/small.txt", "/style.css", "/big.bin"}) {
+    for (const Fields& coding : {Fields{}, Fields{{"Accept-Encoding", "gzip"}}}) {
+      const RequestHead head = request(Method::kGet, path, coding);
+      const ResponsePlan kept = handle(head);
+      const ResponsePlan once = handler_.handle(head, *no_cache, facts());
+      ASSERT_FALSE(kept.file->identity.fields_200.empty());
+      ASSERT_TRUE(once.file->identity.fields_200.empty());
+      EXPECT_EQ(once.head, kept.head) << path << " " << coding.size();
+      EXPECT_EQ(once.inline_body(), kept.inline_body());
+    }
+  }
+}
+
 TEST_F(RequestHandlerTest, LargeFileIsOneSendfilePiece) {
   const ResponsePlan plan = handle(request(Method::kGet, "/big.bin"));
   EXPECT_EQ(plan.status, 200);

@@ -49,7 +49,7 @@ std::string_view RequestHead::field_value(std::size_t i) const {
 
 std::optional<std::string_view> RequestHead::header(std::string_view name) const {
   for (std::size_t i = 0; i < fields_.size(); ++i) {
-    if (equals_ignore_case(field_name(i), name)) return field_value(i);
+    if (named(i, name)) return field_value(i);
   }
   return std::nullopt;
 }
@@ -57,7 +57,7 @@ std::optional<std::string_view> RequestHead::header(std::string_view name) const
 std::size_t RequestHead::count(std::string_view name) const {
   std::size_t n = 0;
   for (std::size_t i = 0; i < fields_.size(); ++i) {
-    if (equals_ignore_case(field_name(i), name)) ++n;
+    if (named(i, name)) ++n;
   }
   return n;
 }
@@ -65,7 +65,7 @@ std::size_t RequestHead::count(std::string_view name) const {
 std::optional<std::string> RequestHead::combined(std::string_view name) const {
   std::optional<std::string> out;
   for (std::size_t i = 0; i < field_count(); ++i) {
-    if (!equals_ignore_case(field_name(i), name)) continue;
+    if (!named(i, name)) continue;
     if (out) {
       out->append(", ");
       out->append(field_value(i));

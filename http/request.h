@@ -37,6 +37,12 @@ class RequestHead {
   std::size_t field_count() const { return fields_.size(); }
   std::string_view field_name(std::size_t i) const;
   std::string_view field_value(std::size_t i) const;  // trailing whitespace removed
+  // Whether field i's name is `name` (ASCII case-insensitive); the lengths first, no copy.
+  bool named(std::size_t i, std::string_view name) const {
+    const Field& f = fields_[i];
+    return f.name_length == name.size() &&
+           equals_ignore_case(std::string_view(arena_.data() + f.name_offset, f.name_length), name);
+  }
 
   // The first field with this name (case-insensitive), or nullopt.
   std::optional<std::string_view> header(std::string_view name) const;

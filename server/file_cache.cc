@@ -307,11 +307,13 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
       std::lock_guard lock(shard.mutex);
       if (shard.entries.erase(target.path) != 0) entries_.fetch_sub(1, std::memory_order_relaxed);
     }
-    keep_miss(shard, target.path, result.miss, now_ms, epoch, stamp_before);
+    keep_miss(shard, target.path, index, result.miss, now_ms, epoch, stamp_before);
     return result;
   }
   const bool full = entries_.load(std::memory_order_relaxed) >= max_entries_;
-  const bool keep = max_entries_ > 0 && (!full || seen_before(hash));
+  // A file whose entry is in the map (retired by an event or the recheck) was admitted before:
+  // a directory change must not cost the hot files a second miss each.
+  const bool keep = max_entries_ > 0 && (!full || cached || seen_before(hash));
   std::shared_ptr<CachedFile> built = build(result.miss, now_ms, epoch, stamp_before, keep);
   result.file = built;
   // Not admitted, or without room (every descriptor of the share is held by files being sent):
@@ -323,8 +325,9 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
   return result;
 }
 
-void FileCache::keep_miss(Shard& shard, const std::string& key, const FileLookup& found,
-                          std::int64_t now_ms, std::uint64_t epoch, std::uint64_t stamp_before) {
+void FileCache::keep_miss(Shard& shard, const std::string& key, std::string_view index,
+                          const FileLookup& found, std::int64_t now_ms, std::uint64_t epoch,
+                          std::uint64_t stamp_before) {
   // Only what stays true until something on the path changes: a name that is not there (or
   // names a file where a directory was asked for), a directory without its index. Not
   // permissions, symlinks refused, redirects (their Location carries the query) or errors.
@@ -337,6 +340,15 @@ void FileCache::keep_miss(Shard& shard, const std::string& key, const FileLookup
   if (found.directory_without_index && !watch_path.empty()) watch_path += '/';
   bool added = false;
   if (!watch_directories(watch_path, epoch, stamp_before, added) || added) return;
+  // The missing name itself must be absent: a dangling symlink there would start to resolve
+  // when its target appears, in a directory nothing watches.
+  std::string name = found.path;
+  if (found.directory_without_index) {
+    if (!name.empty()) name += '/';
+    name.append(index);
+  }
+  struct stat info {};
+  if (!name.empty() && ::fstatat(root_fd_, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0) return;
   CachedMiss miss;
   miss.status = found.status;
   miss.error = found.error;
@@ -379,7 +391,8 @@ FileCache::ListingResult FileCache::listing(std::string_view directory, std::str
   std::string watch_path(directory);
   if (!watch_path.empty()) watch_path += '/';
   bool added = false;
-  if (max_entries_ == 0 || !watch_directories(watch_path, epoch, stamp_before, added) || added ||
+  if (max_entries_ == 0 || page->body.size() > kMaxListingBytes ||
+      !watch_directories(watch_path, epoch, stamp_before, added) || added ||
       memory_->would_exceed(page->body.size())) {
     return result;  // this request only
   }
@@ -388,7 +401,11 @@ FileCache::ListingResult FileCache::listing(std::string_view directory, std::str
   page->charge.bytes = page->body.size();
   CachedListing kept{std::move(page), now_ms, epoch};
   std::lock_guard lock(listings_mutex_);
-  if (listings_.size() >= kMaxListings) listings_.erase(listings_.begin());
+  if (listings_.size() >= kMaxListings) {
+    // Pages of past epochs first: they can never be served again.
+    std::erase_if(listings_, [epoch](const auto& kv) { return kv.second.epoch != epoch; });
+    if (listings_.size() >= kMaxListings) listings_.erase(listings_.begin());
+  }
   listings_.insert_or_assign(std::move(key), std::move(kept));
   return result;
 }

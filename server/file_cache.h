@@ -129,7 +129,10 @@ class FileCache {
   };
   // Lookups that find nothing to serve (404, and 403 for a directory without its index file)
   // are kept too, while the directories on their path are watched, so that a repeated 404
-  // costs no open: kMissesPerShard per shard at most, never evicting files.
+  // costs no open: kMissesPerShard per shard at most, never evicting files. A name is kept
+  // missing only when nothing is there, not even a dangling symlink (whose target's directory
+  // nothing may watch).
+  // Once the map is full, a file not in it is kept only on its second miss (seen_before).
   Result lookup(const Target& target, std::string_view index, std::int64_t now_ms);
 
   // A directory listing as rendered by http/directory_listing.h from read_directory()'s entries,
@@ -137,8 +140,8 @@ class FileCache {
   // at once) and at most kRecheckMs: what changes outside the directory, such as a
   // subdirectory's modification time or a symlink's target, shows within that interval.
   // `directory` is relative to the root ("" = the root), `url_path` the decoded request path
-  // (the page's title and the key). kMaxListings pages at most, their bytes counted in the
-  // memory limit; a page that does not fit is rendered for this request only.
+  // (the page's title and the key). kMaxListings pages of kMaxListingBytes at most, their bytes
+  // counted in the memory limit; a page that does not fit is rendered for this request only.
   enum class ListingFormat : std::uint8_t { kHtml, kJson };
   struct Page {
     std::string body;
@@ -194,6 +197,9 @@ class FileCache {
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kMissesPerShard = 64;
   static constexpr std::size_t kMaxListings = 64;
+  // A larger page (a directory of some thousands of entries) is rendered per request, so that
+  // listings cannot crowd small files out of the memory limit.
+  static constexpr std::size_t kMaxListingBytes = 256 * 1024;
   // A directory with more names than this is not scanned for siblings: each file in it is
   // probed for its .br/.gz instead.
   static constexpr std::size_t kMaxScannedNames = 4096;
@@ -201,8 +207,9 @@ class FileCache {
  private:
   // Keeps a miss that lookup_file() just returned, when its directories are watched (and were
   // before the lookup began).
-  void keep_miss(Shard& shard, const std::string& key, const FileLookup& found, std::int64_t now_ms,
-                 std::uint64_t epoch, std::uint64_t stamp_before);
+  void keep_miss(Shard& shard, const std::string& key, std::string_view index,
+                 const FileLookup& found, std::int64_t now_ms, std::uint64_t epoch,
+                 std::uint64_t stamp_before);
   // False when the directory `dir` (watched in `epoch`) holds no name a sibling could have, as
   // a scan of its names after its watch was in place found within the last kRecheckMs.
   // The sum of `count(shard)` over the shards, each under its lock.

@@ -524,6 +524,43 @@ TEST_F(FileCacheTest, OnceFullAFileIsKeptOnlyWhenItIsRequestedAgain) {
   EXPECT_FALSE(twice.file->identity.fields_200.empty());
   EXPECT_TRUE(get(cache, "/once.txt", 4).hit);
   EXPECT_EQ(cache.size(), 4u);
+  // After a change anywhere, the files in the map are rebuilt and kept at once: a hot file
+  // must not need two misses after every event.
+  write("unrelated.txt", "u");
+  cache.handle_notifications();
+  auto rebuilt = get(cache, "/once.txt", 5);
+  ASSERT_TRUE(rebuilt.file);
+  EXPECT_FALSE(rebuilt.hit);
+  EXPECT_FALSE(rebuilt.file->identity.fields_200.empty()) << "a file in the map was not kept";
+  EXPECT_TRUE(get(cache, "/once.txt", 6).hit);
+}
+
+TEST_F(FileCacheTest, AMissThroughADanglingSymlinkIsNotKept) {
+  ASSERT_EQ(mkdir((root_ + "/other").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("other/t.txt", (root_ + "/link").c_str()), 0);
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  ASSERT_TRUE(get(cache, "/a.txt").file);  // the root is watched
+  EXPECT_EQ(get(cache, "/link", 1).miss.status, 404);
+  EXPECT_FALSE(get(cache, "/link", 2).hit) << "nothing watches other/, where the target appears";
+  write("other/t.txt", "target");
+  auto r = get(cache, "/link", 3);  // no event handled: served at once
+  ASSERT_TRUE(r.file);
+  EXPECT_EQ(r.file->identity.body, "target");
+}
+
+TEST_F(FileCacheTest, AListingLargerThanItsCapIsNotKept) {
+  ASSERT_EQ(mkdir((root_ + "/huge").c_str(), 0755), 0);
+  const std::string padding(120, 'n');
+  for (int i = 0; i < 1500; ++i)
+    write("huge/" + padding + std::to_string(i), "");
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  ASSERT_TRUE(get(cache, "/huge/").miss.directory_without_index);
+  ASSERT_TRUE(get(cache, "/huge/", 1).miss.directory_without_index);
+  auto page = cache.listing("huge", "/huge/", FileCache::ListingFormat::kHtml, 2);
+  ASSERT_TRUE(page.page);
+  ASSERT_GT(page.page->body.size(), FileCache::kMaxListingBytes);
+  EXPECT_FALSE(cache.listing("huge", "/huge/", FileCache::ListingFormat::kHtml, 3).hit);
+  EXPECT_EQ(cache.memory().held(), 0u);
 }
 
 }  // namespace

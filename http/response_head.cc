@@ -49,8 +49,8 @@ void append_response_head(fmt::memory_buffer& out, const ResponseHead& head) {
   out.append(std::string_view("HTTP/1.1 "));
   out.append(std::string_view(status.data(), status.size()));
   out.append(std::string_view(" "));
-  field(out, reason_phrase(head.status), std::string_view());
-  out.append(std::string_view("Server: cork\r\n"));
+  out.append(reason_phrase(head.status));
+  out.append(std::string_view("\r\nServer: cork\r\n"));
   if (!head.date.empty()) field(out, "Date: ", head.date);
   if (head.preformatted_fields.empty()) {
     append_representation_fields(out, head);

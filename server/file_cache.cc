@@ -28,6 +28,12 @@ bool same_file(const struct stat& a, const struct stat& b) {
          a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
 }
 
+// The directory holding `path` ("" = the root).
+std::string_view parent_directory(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+}
+
 void set_etag(FileRepresentation& rep, std::string_view variant) {
   rep.etag = make_etag(rep.info.st_mtim.tv_sec, rep.info.st_mtim.tv_nsec,
                        static_cast<std::uint64_t>(rep.info.st_size), variant);
@@ -105,13 +111,9 @@ bool FileCache::watch_directories(std::string_view path, std::uint64_t epoch,
   };
   // The deepest directory known is enough: it was recorded only after every directory above it
   // was watched (or known) in the same epoch, and a watch stays until an event ends the epoch.
-  const std::size_t last_slash = path.rfind('/');
   {
     std::lock_guard lock(watched_mutex_);
-    if (known_since(last_slash == std::string_view::npos ? std::string_view()
-                                                         : path.substr(0, last_slash))) {
-      return true;
-    }
+    if (known_since(parent_directory(path))) return true;
   }
   // The root is known by its descriptor only: name it through /proc.
   const std::string proc_root = fmt::format("/proc/self/fd/{}", root_fd_);
@@ -145,6 +147,16 @@ bool FileCache::watch_directories(std::string_view path, std::uint64_t epoch,
     if (slash == std::string_view::npos) return true;  // the rest is the file's own name
     end = slash;
   }
+}
+
+bool FileCache::watched_before(std::string_view directory, std::uint64_t epoch,
+                               std::uint64_t stamp_before) const {
+  // watch_directories() watches the directories holding a path's last component: name one
+  // inside `directory` ("" and "/" would both stand for the root's own component).
+  std::string inside(directory);
+  if (!inside.empty()) inside += '/';
+  bool added = false;
+  return watch_directories(inside, epoch, stamp_before, added) && !added;
 }
 
 void FileCache::handle_notifications() {
@@ -192,11 +204,8 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
   entry->epoch = watch_directories(entry->path, epoch, stamp_before, added) ? epoch : 0;
   // Siblings are looked for once the directories are watched, so that one created after the
   // scan below retires the entry. Without a watch every file is probed.
-  const std::size_t slash = entry->path.rfind('/');
-  const std::string_view dir = slash == std::string::npos
-                                   ? std::string_view()
-                                   : std::string_view(entry->path).substr(0, slash);
-  if (precompressed_ && (entry->epoch == 0 || may_have_siblings(dir, epoch, now_ms))) {
+  if (precompressed_ &&
+      (entry->epoch == 0 || may_have_siblings(parent_directory(entry->path), epoch, now_ms))) {
     sibling_probes_.fetch_add(2, std::memory_order_relaxed);
     Variant v;
     if (open_variant(root_fd_, entry->path, ".br", found.info, symlinks_, v)) {
@@ -277,7 +286,7 @@ FileCache::Result FileCache::lookup(const Target& target, std::string_view index
       cached = it->second;
     } else if (auto m = shard.misses.find(target.path); m != shard.misses.end()) {
       const CachedMiss& miss = m->second;
-      if (miss.epoch == epoch && now_ms - miss.built_ms < kRecheckMs) {
+      if (miss.made.current(epoch, now_ms)) {
         result.miss.status = miss.status;
         result.miss.error = miss.error;
         result.miss.path = miss.path;
@@ -334,12 +343,10 @@ void FileCache::keep_miss(Shard& shard, const std::string& key, std::string_view
   const bool missing = found.status == 404;
   if (!(missing || found.directory_without_index) || max_entries_ == 0) return;
   // The directories that hold the missing name (a directory without an index: that directory
-  // too) must have been watched before the lookup began; a watch added now cannot vouch for
-  // what the lookup saw, and the next miss will find it in place.
-  std::string watch_path = found.path;
-  if (found.directory_without_index && !watch_path.empty()) watch_path += '/';
-  bool added = false;
-  if (!watch_directories(watch_path, epoch, stamp_before, added) || added) return;
+  // too) must have been watched before the lookup began.
+  const std::string_view holder =
+      found.directory_without_index ? std::string_view(found.path) : parent_directory(found.path);
+  if (!watched_before(holder, epoch, stamp_before)) return;
   // The missing name itself must be absent: a dangling symlink there would start to resolve
   // when its target appears, in a directory nothing watches.
   std::string name = found.path;
@@ -354,8 +361,7 @@ void FileCache::keep_miss(Shard& shard, const std::string& key, std::string_view
   miss.error = found.error;
   miss.path = found.path;
   miss.directory_without_index = found.directory_without_index;
-  miss.built_ms = now_ms;
-  miss.epoch = epoch;
+  miss.made = {now_ms, epoch};
   std::lock_guard lock(shard.mutex);
   // Bounded on its own: a flood of missing names never evicts a file.
   if (shard.misses.size() >= kMissesPerShard) shard.misses.erase(shard.misses.begin());
@@ -372,7 +378,7 @@ FileCache::ListingResult FileCache::listing(std::string_view directory, std::str
     std::lock_guard lock(listings_mutex_);
     auto it = listings_.find(key);
     if (it != listings_.end()) {
-      if (it->second.epoch == epoch && now_ms - it->second.built_ms < kRecheckMs) {
+      if (it->second.made.current(epoch, now_ms)) {
         result.page = it->second.page;
         result.hit = true;
         return result;
@@ -388,22 +394,18 @@ FileCache::ListingResult FileCache::listing(std::string_view directory, std::str
   page->body = format == ListingFormat::kJson ? render_listing_json(url_path, std::move(entries))
                                               : render_listing_html(url_path, std::move(entries));
   result.page = page;
-  std::string watch_path(directory);
-  if (!watch_path.empty()) watch_path += '/';
-  bool added = false;
   if (max_entries_ == 0 || page->body.size() > kMaxListingBytes ||
-      !watch_directories(watch_path, epoch, stamp_before, added) || added ||
-      memory_->would_exceed(page->body.size())) {
+      !watched_before(directory, epoch, stamp_before) || memory_->would_exceed(page->body.size())) {
     return result;  // this request only
   }
   memory_->take(page->body.size());
   page->charge.memory = memory_;
   page->charge.bytes = page->body.size();
-  CachedListing kept{std::move(page), now_ms, epoch};
+  CachedListing kept{std::move(page), {now_ms, epoch}};
   std::lock_guard lock(listings_mutex_);
   if (listings_.size() >= kMaxListings) {
     // Pages of past epochs first: they can never be served again.
-    std::erase_if(listings_, [epoch](const auto& kv) { return kv.second.epoch != epoch; });
+    std::erase_if(listings_, [epoch](const auto& kv) { return kv.second.made.epoch != epoch; });
     if (listings_.size() >= kMaxListings) listings_.erase(listings_.begin());
   }
   listings_.insert_or_assign(std::move(key), std::move(kept));

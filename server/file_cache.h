@@ -173,14 +173,22 @@ class FileCache {
   void handle_notifications();
 
  private:
+  // When something kept beside the files (a miss, a listing) was made: it is served while no
+  // event has ended its epoch, and for kRecheckMs at most.
+  struct Made {
+    std::int64_t built_ms = 0;
+    std::uint64_t epoch = 0;
+    bool current(std::uint64_t epoch_now, std::int64_t now_ms) const {
+      return epoch == epoch_now && now_ms - built_ms < kRecheckMs;
+    }
+  };
   // A lookup that found nothing to serve, as lookup_file() said it (its path included).
   struct CachedMiss {
     int status = 0;
     int error = 0;
     std::string path;
     bool directory_without_index = false;
-    std::int64_t built_ms = 0;
-    std::uint64_t epoch = 0;
+    Made made;
   };
   struct Shard {
     mutable std::mutex mutex;
@@ -189,8 +197,7 @@ class FileCache {
   };
   struct CachedListing {
     std::shared_ptr<const Page> page;
-    std::int64_t built_ms = 0;
-    std::uint64_t epoch = 0;
+    Made made;
   };
 
  public:
@@ -235,6 +242,11 @@ class FileCache {
   // added now, after the file was opened.
   bool watch_directories(std::string_view path, std::uint64_t epoch, std::uint64_t stamp_before,
                          bool& added) const;
+  // Whether `directory` ("" = the root) and every directory above it were watched before
+  // `stamp_before` in `epoch` (watching them now if not, for the next time): what a kept miss
+  // or listing needs, since a watch added after the lookup cannot vouch for what it saw.
+  bool watched_before(std::string_view directory, std::uint64_t epoch,
+                      std::uint64_t stamp_before) const;
 
   const int root_fd_;  // borrowed from Settings, which owns both
   const SymlinkPolicy symlinks_;

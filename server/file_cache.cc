@@ -78,7 +78,7 @@ void FileCache::load_small(FileRepresentation& rep, CacheCharge& charge) const {
   // Reads a small file whole (pread: the shared descriptor's position is never used), while
   // the memory limit allows; otherwise it goes out with sendfile like a large one.
   const auto size = static_cast<std::size_t>(rep.info.st_size);
-  if (size > kSmallFileLimit || memory_->would_exceed(size)) return;
+  if (size > kSmallFileLimit || (charge.memory && charge.memory->would_exceed(size))) return;
   rep.body.resize(size);
   std::size_t done = 0;
   while (done < size) {
@@ -93,12 +93,14 @@ void FileCache::load_small(FileRepresentation& rep, CacheCharge& charge) const {
     return;
   }
   rep.in_memory = true;
-  memory_->take(size);
+  if (!charge.memory) return;  // not kept: see build()
+  charge.memory->take(size);
   charge.bytes += size;
 }
 
 bool FileCache::watch_directories(std::string_view path, std::uint64_t epoch,
-                                  std::uint64_t stamp_before, bool& added) const {
+                                  std::uint64_t stamp_before, bool& added,
+                                  SiblingScan* scan) const {
   added = false;
   if (!inotify_) return false;
   // The changes that can make a cached entry wrong; reads (IN_ACCESS, IN_OPEN) are not.
@@ -113,7 +115,13 @@ bool FileCache::watch_directories(std::string_view path, std::uint64_t epoch,
   // was watched (or known) in the same epoch, and a watch stays until an event ends the epoch.
   {
     std::lock_guard lock(watched_mutex_);
-    if (known_since(parent_directory(path))) return true;
+    auto it = watched_.find(parent_directory(path));
+    if (it != watched_.end() && it->second.epoch == epoch && it->second.stamp <= stamp_before) {
+      // The same record says what the last scan of the directory's names found: the caller
+      // needs no second lookup (and lock) for it.
+      if (scan) *scan = {it->second.scanned_ms, it->second.siblings};
+      return true;
+    }
   }
   // The root is known by its descriptor only: name it through /proc.
   const std::string proc_root = fmt::format("/proc/self/fd/{}", root_fd_);
@@ -185,7 +193,10 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
   auto entry = std::make_shared<CachedFile>();
   CacheCharge& charge = entry->charge;
   charge.descriptors = descriptors_;
-  charge.memory = memory_;
+  // A file not kept serves one response: its body is not the cache's memory (bounded per
+  // connection by kSmallFileLimit per representation), and skipping the shared counter saves
+  // two atomic operations on a line every worker writes (tests/bench/PERFORMANCE.md).
+  if (keep) charge.memory = memory_;
   // Counted as soon as they are open, so that a concurrent make_room() sees them.
   auto count_descriptor = [&] {
     descriptors_->take(1);
@@ -201,11 +212,15 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
   entry->built_ms = now_ms;
   // The epoch read before the lookup: a change during the build retires the entry at once.
   bool added = false;
-  entry->epoch = watch_directories(entry->path, epoch, stamp_before, added) ? epoch : 0;
+  SiblingScan scan;
+  entry->epoch = watch_directories(entry->path, epoch, stamp_before, added, &scan) ? epoch : 0;
   // Siblings are looked for once the directories are watched, so that one created after the
   // scan below retires the entry. Without a watch every file is probed.
+  const bool scan_fresh = scan.scanned_ms >= 0 && now_ms - scan.scanned_ms < kRecheckMs;
   if (precompressed_ &&
-      (entry->epoch == 0 || may_have_siblings(parent_directory(entry->path), epoch, now_ms))) {
+      (entry->epoch == 0 ||
+       (scan_fresh ? scan.siblings
+                   : may_have_siblings(parent_directory(entry->path), epoch, now_ms)))) {
     sibling_probes_.fetch_add(2, std::memory_order_relaxed);
     Variant v;
     if (open_variant(root_fd_, entry->path, ".br", found.info, symlinks_, v)) {

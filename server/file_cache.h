@@ -16,7 +16,8 @@
 // (404, a directory without its index) and rendered directory listings are kept the same way,
 // in bounds of their own.
 // Once the map is full, a file is admitted on its second miss within a while (seen_before), so
-// that one requested once is served and closed without evicting another.
+// that one requested once is served and closed without evicting another; its body, read for that
+// one response, is not counted in the memory limit (its descriptor is, while it is open).
 // Limits (FileCacheLimits): entries in the map, bytes of bodies kept in memory, and descriptors
 // held by cached files, counted live against the descriptor budget's share (server/
 // descriptor_budget.h), which every cache of successive configurations shares. When opening
@@ -96,7 +97,7 @@ struct CachedFile {
 // How much one FileCache may keep. Copyable value.
 struct FileCacheLimits {
   std::size_t entries = 4096;                  // files in the map at most; 0 = cache nothing
-  std::size_t memory = std::size_t{64} << 20;  // bytes of small-file bodies in memory at most
+  std::size_t memory = std::size_t{64} << 20;  // bytes of kept small files' bodies at most
   // Descriptors held by cached files at most, shared by every cache built under one descriptor
   // budget (server/descriptor_budget.h); null = a share of its own with no limit but `entries`.
   std::shared_ptr<Allowance> descriptors;
@@ -240,8 +241,14 @@ class FileCache {
   // Watches the root and every directory on the way to `path` (those not watched already since
   // before `stamp_before` in `epoch`); false if one cannot be watched. `added`: a watch was
   // added now, after the file was opened.
+  // `scan`, when given: what the last scan of the names of the directory holding `path` found,
+  // read from the record that vouched for its watch (scanned_ms -1 when none did).
+  struct SiblingScan {
+    std::int64_t scanned_ms = -1;
+    bool siblings = true;
+  };
   bool watch_directories(std::string_view path, std::uint64_t epoch, std::uint64_t stamp_before,
-                         bool& added) const;
+                         bool& added, SiblingScan* scan = nullptr) const;
   // Whether `directory` ("" = the root) and every directory above it were watched before
   // `stamp_before` in `epoch` (watching them now if not, for the next time): what a kept miss
   // or listing needs, since a watch added after the lookup cannot vouch for what it saw.

@@ -535,6 +535,24 @@ TEST_F(FileCacheTest, OnceFullAFileIsKeptOnlyWhenItIsRequestedAgain) {
   EXPECT_TRUE(get(cache, "/once.txt", 6).hit);
 }
 
+// A file the cache does not keep lives for one response: its body is not the cache's memory,
+// so a flood of files requested once cannot squeeze kept files out of the memory limit (and
+// costs no shared counter per request).
+TEST_F(FileCacheTest, AFileNotKeptIsNotCountedInTheMemoryLimit) {
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(1));
+  write("kept.txt", "kept");
+  write("once.txt", "served once");
+  ASSERT_TRUE(get(cache, "/kept.txt").file);
+  ASSERT_EQ(cache.memory().held(), 4u);
+  auto once = get(cache, "/once.txt", 1);
+  ASSERT_TRUE(once.file);
+  EXPECT_TRUE(once.file->identity.fields_200.empty()) << "kept although the cache is full";
+  EXPECT_EQ(once.file->identity.body, "served once");
+  EXPECT_EQ(cache.memory().held(), 4u) << "a file not kept was counted in the memory limit";
+  once = {};
+  EXPECT_EQ(cache.memory().held(), 4u);
+}
+
 TEST_F(FileCacheTest, AMissThroughADanglingSymlinkIsNotKept) {
   ASSERT_EQ(mkdir((root_ + "/other").c_str(), 0755), 0);
   ASSERT_EQ(symlink("other/t.txt", (root_ + "/link").c_str()), 0);

@@ -313,7 +313,7 @@ bool Connection::handle_event(RequestParser::Result result) {
 
 void Connection::start_response(ResponsePlan&& plan) {
   if (!response_planned_) {
-    context_.metrics.connections_active.fetch_add(1, std::memory_order_relaxed);
+    context_.metrics.add_active(1);
   }
   response_planned_ = true;
   sender_.start(std::move(plan));
@@ -330,7 +330,7 @@ void Connection::finish_response() {
       sender_.plan().status,
       sender_.continue_bytes_sent() + sender_.head_bytes_sent() + sender_.body_bytes_sent(),
       request_elapsed_ms() * 1000);
-  context_.metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
+  context_.metrics.add_active(-1);
   response_planned_ = false;
   response_done_ = true;
   sender_.finish();
@@ -377,7 +377,7 @@ void Connection::prepare_close() {
     // to the last wake (a send_timeout close comes from the reactor, long after it).
     now_ms_ = context_.clock.monotonic_ms();
     log_access();
-    context_.metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
+    context_.metrics.add_active(-1);
     response_planned_ = false;
     sender_.finish();
     return;

@@ -8,19 +8,66 @@
 
 namespace cork {
 
+Metrics::PerThread& Metrics::mine() {
+  // A slot per thread, handed out once per thread for every Metrics: an index, not shared state
+  // anyone reads (threads beyond kSlots share blocks, which stays correct).
+  static std::atomic<std::size_t> next_slot{0};
+  thread_local const std::size_t slot = next_slot.fetch_add(1, std::memory_order_relaxed) % kSlots;
+  return per_thread_[slot];
+}
+
+template <typename T, typename Field>
+T Metrics::sum(Field field) const {
+  T total = 0;
+  for (const PerThread& block : per_thread_)
+    total += field(block).load(std::memory_order_relaxed);
+  return total;
+}
+
+std::uint64_t Metrics::responses(std::size_t status_class) const {
+  return sum<std::uint64_t>([&](const PerThread& b) -> const auto& {
+    return b.responses[status_class];
+  });
+}
+std::uint64_t Metrics::bytes_sent() const {
+  return sum<std::uint64_t>([](const PerThread& b) -> const auto& { return b.bytes_sent; });
+}
+std::uint64_t Metrics::duration_bucket(std::size_t bucket) const {
+  return sum<std::uint64_t>([&](const PerThread& b) -> const auto& {
+    return b.duration_buckets[bucket];
+  });
+}
+std::uint64_t Metrics::duration_sum_us() const {
+  return sum<std::uint64_t>([](const PerThread& b) -> const auto& { return b.duration_sum_us; });
+}
+std::uint64_t Metrics::file_cache_hits() const {
+  return sum<std::uint64_t>([](const PerThread& b) -> const auto& { return b.file_cache_hits; });
+}
+std::uint64_t Metrics::file_cache_misses() const {
+  return sum<std::uint64_t>([](const PerThread& b) -> const auto& { return b.file_cache_misses; });
+}
+std::int64_t Metrics::connections_active() const {
+  return sum<std::int64_t>([](const PerThread& b) -> const auto& { return b.connections_active; });
+}
+std::int64_t Metrics::busy_workers() const {
+  return sum<std::int64_t>([](const PerThread& b) -> const auto& { return b.busy_workers; });
+}
+
 void Metrics::count_response(int status, std::uint64_t bytes, std::int64_t duration_us) {
+  PerThread& block = mine();
   const int status_class = status / 100;
   if (status_class >= 1 && status_class <= 5) {
-    responses[static_cast<std::size_t>(status_class)].fetch_add(1, std::memory_order_relaxed);
+    block.responses[static_cast<std::size_t>(status_class)].fetch_add(1, std::memory_order_relaxed);
   }
-  bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+  block.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
   if (duration_us < 0) duration_us = 0;
   const double seconds = static_cast<double>(duration_us) / 1e6;
   std::size_t bucket = 0;
   while (bucket < kDurationBuckets.size() && seconds > kDurationBuckets[bucket])
     ++bucket;
-  duration_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
-  duration_sum_us.fetch_add(static_cast<std::uint64_t>(duration_us), std::memory_order_relaxed);
+  block.duration_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  block.duration_sum_us.fetch_add(static_cast<std::uint64_t>(duration_us),
+                                  std::memory_order_relaxed);
 }
 
 std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
@@ -34,14 +81,14 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
   metric("cork_requests_total", "counter", "Responses sent, by status class.");
   for (int c = 1; c <= 5; ++c) {
     fmt::format_to(it, "cork_requests_total{{class=\"{}xx\"}} {}\n", c,
-                   load(m.responses[static_cast<std::size_t>(c)]));
+                   m.responses(static_cast<std::size_t>(c)));
   }
   metric("cork_sent_bytes_total", "counter", "Response bytes (heads and bodies) sent.");
-  fmt::format_to(it, "cork_sent_bytes_total {}\n", load(m.bytes_sent));
+  fmt::format_to(it, "cork_sent_bytes_total {}\n", m.bytes_sent());
   metric("cork_connections", "gauge",
          "Open connections: all, and those with a request in progress.");
   const auto open = load(m.connections_open);
-  const auto active = load(m.connections_active);
+  const auto active = m.connections_active();
   fmt::format_to(it, "cork_connections{{state=\"open\"}} {}\n", open);
   fmt::format_to(it, "cork_connections{{state=\"active\"}} {}\n", active);
   fmt::format_to(it, "cork_connections{{state=\"idle\"}} {}\n", open > active ? open - active : 0);
@@ -52,7 +99,7 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
   metric("cork_workers", "gauge", "Worker threads.");
   fmt::format_to(it, "cork_workers {}\n", g.workers);
   metric("cork_busy_workers", "gauge", "Workers serving a connection right now.");
-  fmt::format_to(it, "cork_busy_workers {}\n", load(m.busy_workers));
+  fmt::format_to(it, "cork_busy_workers {}\n", m.busy_workers());
   metric("cork_accept_errors_total", "counter", "accept() failures (EMFILE, ENFILE, ...).");
   fmt::format_to(it, "cork_accept_errors_total {}\n", load(m.accept_errors));
   metric("cork_rejected_total", "counter", "Connections answered 503 (limits or full queue).");
@@ -64,9 +111,9 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
          "Error log lines dropped (queue full or write failed).");
   fmt::format_to(it, "cork_error_log_dropped_total {}\n", g.dropped_error_lines);
   metric("cork_file_cache_hits_total", "counter", "Open-file cache hits.");
-  fmt::format_to(it, "cork_file_cache_hits_total {}\n", load(m.file_cache_hits));
+  fmt::format_to(it, "cork_file_cache_hits_total {}\n", m.file_cache_hits());
   metric("cork_file_cache_misses_total", "counter", "Open-file cache misses.");
-  fmt::format_to(it, "cork_file_cache_misses_total {}\n", load(m.file_cache_misses));
+  fmt::format_to(it, "cork_file_cache_misses_total {}\n", m.file_cache_misses());
   metric("cork_file_cache_sheds_total", "counter",
          "Times descriptors ran out (EMFILE, ENFILE) and the open-file cache was emptied.");
   fmt::format_to(it, "cork_file_cache_sheds_total {}\n", load(m.file_cache_sheds));
@@ -92,14 +139,14 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
          "From a request's first byte to its response's last byte.");
   std::uint64_t cumulative = 0;
   for (std::size_t b = 0; b < Metrics::kDurationBuckets.size(); ++b) {
-    cumulative += load(m.duration_buckets[b]);
+    cumulative += m.duration_bucket(b);
     fmt::format_to(it, "cork_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
                    Metrics::kDurationBuckets[b], cumulative);
   }
-  cumulative += load(m.duration_buckets[Metrics::kDurationBuckets.size()]);
+  cumulative += m.duration_bucket(Metrics::kDurationBuckets.size());
   fmt::format_to(it, "cork_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);
   fmt::format_to(it, "cork_request_duration_seconds_sum {:.6f}\n",
-                 static_cast<double>(load(m.duration_sum_us)) / 1e6);
+                 static_cast<double>(m.duration_sum_us()) / 1e6);
   fmt::format_to(it, "cork_request_duration_seconds_count {}\n", cumulative);
   return std::string(out.data(), out.size());
 }

@@ -22,10 +22,16 @@ enum class BodyOutcome : std::uint8_t {
 inline constexpr std::size_t kBodyOutcomes = 4;
 
 // Neither copyable nor movable: everyone holds a reference. All members safe from any thread.
+// The counters that every request bumps live in one block per thread slot, each on cache lines
+// of its own, so that workers counting at once never write the same line (an atomic add on a
+// line another core just wrote costs a transfer of the line; tests/bench/PERFORMANCE.md): the
+// page sums the blocks. The rare counters stay single.
 struct Metrics {
   // Upper bounds (seconds) of the request-duration histogram buckets; +Inf is implied.
   static constexpr std::array<double, 9> kDurationBuckets = {0.001, 0.005, 0.01, 0.05, 0.1,
                                                              0.5,   1,     5,    30};
+  // Blocks of per-request counters; threads beyond this many share blocks (still correct).
+  static constexpr std::size_t kSlots = 16;
 
   Metrics() = default;
   Metrics(const Metrics&) = delete;
@@ -37,21 +43,52 @@ struct Metrics {
   void count_body(BodyOutcome outcome) {
     request_bodies[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
   }
+  void count_lookup(bool hit) {
+    (hit ? mine().file_cache_hits : mine().file_cache_misses)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
+  // Gauges moved by +1/-1, possibly on different threads: only their sum means anything.
+  void add_active(std::int64_t delta) {
+    mine().connections_active.fetch_add(delta, std::memory_order_relaxed);
+  }
+  void add_busy(std::int64_t delta) {
+    mine().busy_workers.fetch_add(delta, std::memory_order_relaxed);
+  }
 
-  std::array<std::atomic<std::uint64_t>, 6> responses{};  // by status / 100 (1..5)
-  std::atomic<std::uint64_t> bytes_sent{0};
-  std::array<std::atomic<std::uint64_t>, kDurationBuckets.size() + 1> duration_buckets{};
-  std::atomic<std::uint64_t> duration_sum_us{0};
-  std::atomic<std::int64_t> connections_open{0};    // reactor: accepted and not yet closed
-  std::atomic<std::int64_t> connections_active{0};  // a request or response in progress
-  std::atomic<std::int64_t> busy_workers{0};
+  // Sums over the blocks (a relaxed snapshot, like any read of these counters).
+  std::uint64_t responses(std::size_t status_class) const;
+  std::uint64_t bytes_sent() const;
+  std::uint64_t duration_bucket(std::size_t bucket) const;
+  std::uint64_t duration_sum_us() const;
+  std::uint64_t file_cache_hits() const;
+  std::uint64_t file_cache_misses() const;
+  std::int64_t connections_active() const;
+  std::int64_t busy_workers() const;
+
+  std::atomic<std::int64_t> connections_open{0};  // reactor: accepted and not yet closed
   std::atomic<std::uint64_t> accept_errors{0};
   std::atomic<std::uint64_t> rejected_503{0};
-  std::atomic<std::uint64_t> file_cache_hits{0};
-  std::atomic<std::uint64_t> file_cache_misses{0};
   // Opens or accepts that failed for want of descriptors (EMFILE, ENFILE) and shed the cache.
   std::atomic<std::uint64_t> file_cache_sheds{0};
   std::array<std::atomic<std::uint64_t>, kBodyOutcomes> request_bodies{};  // by BodyOutcome
+
+ private:
+  struct alignas(64) PerThread {
+    std::array<std::atomic<std::uint64_t>, 6> responses{};  // by status / 100 (1..5)
+    std::atomic<std::uint64_t> bytes_sent{0};
+    std::array<std::atomic<std::uint64_t>, kDurationBuckets.size() + 1> duration_buckets{};
+    std::atomic<std::uint64_t> duration_sum_us{0};
+    std::atomic<std::uint64_t> file_cache_hits{0};
+    std::atomic<std::uint64_t> file_cache_misses{0};
+    std::atomic<std::int64_t> connections_active{0};  // a request or response in progress
+    std::atomic<std::int64_t> busy_workers{0};
+  };
+  // The calling thread's block: threads get slots in the order they first count.
+  PerThread& mine();
+  template <typename T, typename Field>
+  T sum(Field field) const;
+
+  std::array<PerThread, kSlots> per_thread_{};
 };
 
 // What the page shows beside the counters.

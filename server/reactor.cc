@@ -298,12 +298,12 @@ void Reactor::serve(ConnHandle handle) {
   Connection& c = table_->owned(handle);
   assert(c.handle() == handle);
   struct BusyWorker {  // the status page's busy_workers gauge, for the whole call
-    std::atomic<std::int64_t>& gauge;
-    explicit BusyWorker(std::atomic<std::int64_t>& g) : gauge(g) {
-      gauge.fetch_add(1, std::memory_order_relaxed);
-    }
-    ~BusyWorker() { gauge.fetch_sub(1, std::memory_order_relaxed); }
-  } busy(context_.metrics.busy_workers);
+    Metrics& metrics;
+    explicit BusyWorker(Metrics& m) : metrics(m) { metrics.add_busy(1); }
+    ~BusyWorker() { metrics.add_busy(-1); }
+    BusyWorker(const BusyWorker&) = delete;
+    BusyWorker& operator=(const BusyWorker&) = delete;
+  } busy(context_.metrics);
   for (;;) {
     const Connection::Next next = c.serve(context_.clock.monotonic_ms());
     if (next == Connection::Next::kClose) break;

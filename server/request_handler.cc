@@ -140,8 +140,7 @@ ResponsePlan RequestHandler::Planner::route() {
   const Target target = resolve_target(head.target);
   if (target.status != 0) return error(target.status, /*close=*/target.status == 400);
   FileCache::Result lookup = settings_->files->lookup(target, settings_->index, facts_.now_ms);
-  (lookup.hit ? handler_.metrics_.file_cache_hits : handler_.metrics_.file_cache_misses)
-      .fetch_add(1, std::memory_order_relaxed);
+  handler_.metrics_.count_lookup(lookup.hit);
   if (lookup.descriptors_short) {
     handler_.metrics_.file_cache_sheds.fetch_add(1, std::memory_order_relaxed);
     handler_.log_.log_coalesced(LogLevel::kWarn,

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace cork {
 namespace {
@@ -32,7 +34,7 @@ TEST(Metrics, CountsResponsesBytesAndDurations) {
   m.count_response(404, 10, 2'000'000);  // 2 s -> le 5
   m.count_response(503, 5, 60'000'000);  // 60 s -> +Inf
   m.connections_open = 7;
-  m.connections_active = 2;
+  m.add_active(2);
   MetricsGauges g;
   g.queue_depth = 3;
   g.queue_capacity = 4096;
@@ -62,6 +64,38 @@ TEST(Metrics, CountsResponsesBytesAndDurations) {
   EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_count 4"));
   EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_sum 62.020500"));
   EXPECT_TRUE(has_line(text, "# TYPE cork_request_duration_seconds histogram"));
+}
+
+// Per-thread blocks: what several threads count is all on the page, and a gauge moved up on one
+// thread and down on another (a connection served by two workers in turn) sums to its value.
+TEST(Metrics, CountsFromManyThreadsAddUp) {
+  Metrics m;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2 * static_cast<int>(Metrics::kSlots) + 3; ++t) {
+    threads.emplace_back([&m] {
+      for (int i = 0; i < 1000; ++i) {
+        m.count_response(200, 3, 10);
+        m.count_lookup(i % 4 == 0);
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  std::thread([&m] { m.add_active(1); }).join();
+  std::thread([&m] { m.add_active(1); }).join();
+  std::thread([&m] { m.add_active(-1); }).join();
+  m.connections_open = 4;
+  const std::uint64_t n = 1000 * threads.size();
+  EXPECT_EQ(m.responses(2), n);
+  EXPECT_EQ(m.bytes_sent(), 3 * n);
+  EXPECT_EQ(m.file_cache_hits(), n / 4);
+  EXPECT_EQ(m.file_cache_misses(), n - n / 4);
+  EXPECT_EQ(m.connections_active(), 1);
+  const std::string text = render_metrics(m, MetricsGauges{});
+  EXPECT_TRUE(has_line(text, "cork_requests_total{class=\"2xx\"} " + std::to_string(n))) << text;
+  EXPECT_TRUE(has_line(text, "cork_connections{state=\"active\"} 1"));
+  EXPECT_TRUE(has_line(text, "cork_connections{state=\"idle\"} 3"));
+  EXPECT_TRUE(has_line(text, "cork_request_duration_seconds_count " + std::to_string(n)));
 }
 
 TEST(Metrics, CountsRequestBodiesByOutcome) {

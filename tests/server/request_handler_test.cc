@@ -95,7 +95,7 @@ TEST_F(RequestHandlerTest, SmallFileGoesWithTheHeadFromTheCache) {
   EXPECT_EQ(plan.inline_body(), "hello, world");
   EXPECT_TRUE(plan.pieces.empty());
   EXPECT_TRUE(plan.file) << "the entry keeps the borrowed bytes alive";
-  EXPECT_EQ(metrics_.file_cache_misses.load() + metrics_.file_cache_hits.load(), 1u);
+  EXPECT_EQ(metrics_.file_cache_misses() + metrics_.file_cache_hits(), 1u);
 }
 
 // Issue 12: a file the cache does not keep (here: no room at all) has no preformatted fields;

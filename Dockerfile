@@ -18,6 +18,7 @@ FROM ${BUILD_IMAGE} AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
          cmake make g++ libfmt-dev libinih-dev libgtest-dev node-llhttp \
+         zlib1g-dev libbrotli-dev libzstd-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the build reads (see also .dockerignore), so that editing the README or the deploy
@@ -40,6 +41,7 @@ FROM ${RUNTIME_IMAGE} AS runtime
 # libstdc++6 and libc6 are part of every Debian base; cork links libfmt and libinih besides.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfmt9 libinih1 \
+         zlib1g libbrotli1 libzstd1 \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
     && groupadd --system --gid 10001 cork \
     && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \

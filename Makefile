@@ -8,12 +8,14 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 # Packages needed to build and run cork (the build includes the unit tests: libgtest-dev).
-DEPS := cmake make g++ libfmt-dev libinih-dev libgtest-dev node-llhttp curl ca-certificates
+DEPS := cmake make g++ libfmt-dev libinih-dev libgtest-dev node-llhttp zlib1g-dev libbrotli-dev \
+  libzstd-dev curl ca-certificates
 # Also needed by the test suite: curl, wrk (load), slowhttptest (slowloris), gzip
 # (precompressed files), procps (ps/pgrep to inspect the server process), valgrind (memcheck
 # test), chromium (the bundled site in a headless browser), zsync (the real zsync client
-# against multipart/byteranges).
-TEST_DEPS := wrk slowhttptest gzip procps valgrind chromium zsync
+# against multipart/byteranges), brotli and zstd (their command-line decoders check
+# compressed bodies), python3 (its gzip module does too).
+TEST_DEPS := wrk slowhttptest gzip procps valgrind chromium zsync brotli zstd python3
 # Sanitizer builds: g++ brings libasan/libubsan/libtsan; llvm brings llvm-symbolizer, which
 # turns the addresses in a report into function, file and line.
 SANITIZER_DEPS := llvm

@@ -88,8 +88,8 @@ std::optional<int> parse_qvalue(std::string_view text) {
   return one ? 1000 : value;
 }
 
-bool accepts_coding(std::string_view accept_encoding, std::string_view coding) {
-  if (!is_token(coding) || coding == "*") return false;
+int coding_weight(std::string_view accept_encoding, std::string_view coding) {
+  if (!is_token(coding) || coding == "*") return 0;
   int listed = -1;  // lowest q of the entries naming `coding`; -1 when none does
   int star = -1;    // the same for "*"
   std::string_view rest = accept_encoding;
@@ -105,10 +105,14 @@ bool accepts_coding(std::string_view accept_encoding, std::string_view coding) {
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
-  if (listed >= 0) return listed > 0;
+  if (listed >= 0) return listed;
   // RFC 9110 12.5.3: identity is acceptable by default, unless excluded by "*;q=0".
-  if (equals_ignore_case(coding, "identity")) return star != 0;
-  return star > 0;
+  if (equals_ignore_case(coding, "identity")) return star == 0 ? 0 : 1;
+  return star > 0 ? star : 0;
+}
+
+bool accepts_coding(std::string_view accept_encoding, std::string_view coding) {
+  return coding_weight(accept_encoding, coding) > 0;
 }
 
 }  // namespace cork

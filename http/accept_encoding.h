@@ -25,4 +25,11 @@ std::optional<int> parse_qvalue(std::string_view text);
 // The caller handles an absent field (RFC 9110 allows any coding then; sending none is safer).
 bool accepts_coding(std::string_view accept_encoding, std::string_view coding);
 
+// The weight (thousandths, 0..1000) the field value gives `coding`, by the same rules as
+// accepts_coding(): its own entry's q (the lowest when listed twice), else that of "*", else 0.
+// "identity" not listed and not refused by "*;q=0" weighs 1, the least of any acceptable
+// coding: RFC 9110 12.5.3 makes it acceptable without saying how much, and a client that lists
+// a coding wants it. accepts_coding(v, c) == (coding_weight(v, c) > 0).
+int coding_weight(std::string_view accept_encoding, std::string_view coding);
+
 }  // namespace cork

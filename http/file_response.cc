@@ -4,40 +4,36 @@
 
 #include <fmt/format.h>
 
-#include "http/accept_encoding.h"
 #include "http/conditional.h"
 
 namespace cork {
 
-std::string_view coding_name(Coding coding) {
+const RepresentationFacts& FileFacts::of(Coding coding) const {
   switch (coding) {
     case Coding::kBrotli:
-      return "br";
+      return br;
     case Coding::kGzip:
-      return "gzip";
+      return gzip;
+    case Coding::kZstd:
+      return zstd;
     case Coding::kIdentity:
       break;
   }
-  return {};
+  return identity;
 }
 
 Coding choose_coding(const RequestHead& request, const FileFacts& file) {
   if (!file.has_variants()) return Coding::kIdentity;
   const std::string accept = request.combined("accept-encoding").value_or("");
-  if (accept.empty()) return Coding::kIdentity;
-  if (file.br.present && accepts_coding(accept, "br")) return Coding::kBrotli;
-  if (file.gzip.present && accepts_coding(accept, "gzip")) return Coding::kGzip;
-  return Coding::kIdentity;
+  return preferred_coding(accept, [&](Coding c) { return file.of(c).present; });
 }
 
 FileDecision decide_file_response(const RequestHead& request, const FileFacts& file,
                                   const FileResponseOptions& options) {
   FileDecision d;
   d.coding = choose_coding(request, file);
-  const RepresentationFacts& rep = d.coding == Coding::kBrotli ? file.br
-                                   : d.coding == Coding::kGzip ? file.gzip
-                                                               : file.identity;
-  d.vary = file.has_variants() ? "Accept-Encoding" : "";
+  const RepresentationFacts& rep = file.of(d.coding);
+  d.vary = file.has_variants() || file.negotiable ? "Accept-Encoding" : "";
   const Validators validators{rep.etag, rep.last_modified, options.now};
   switch (evaluate_preconditions(request, validators)) {
     case Precondition::kFailed:

@@ -14,17 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include "http/accept_encoding.h"
+#include "http/coding.h"
 #include "http/multipart.h"
 #include "http/range.h"
 #include "http/request.h"
 
 namespace cork {
-
-// Which representation of a file a response carries.
-enum class Coding : std::uint8_t { kIdentity, kBrotli, kGzip };
-
-// "br", "gzip", or "" for identity: the Content-Encoding value.
-std::string_view coding_name(Coding coding);
 
 // What the decision needs to know of one representation. Copyable value; `etag` borrows.
 struct RepresentationFacts {
@@ -39,8 +35,13 @@ struct FileFacts {
   RepresentationFacts identity;
   RepresentationFacts br;
   RepresentationFacts gzip;
+  RepresentationFacts zstd;
   std::string_view content_type;  // for the parts of a multipart/byteranges body
-  bool has_variants() const { return br.present || gzip.present; }
+  // The response depends on Accept-Encoding even when no coded representation is present now
+  // (one compressed on the fly may be on its way): Vary is sent all the same.
+  bool negotiable = false;
+  bool has_variants() const { return br.present || gzip.present || zstd.present; }
+  const RepresentationFacts& of(Coding coding) const;
 };
 
 // The knobs of the decision. Copyable value.
@@ -72,9 +73,19 @@ struct FileDecision {
   bool multipart_body() const { return status == 206 && ranges.size() > 1; }
 };
 
-// The representation a request accepts: br, then gzip (when present and accepted by
-// Accept-Encoding), else identity. An absent or empty Accept-Encoding gets identity.
+// The representation a request prefers among those present (RFC 9110 12.5.3): the coding with
+// the highest weight in Accept-Encoding, ties going br > zstd > gzip (smallest first), unless
+// identity is listed with a higher weight than all of them. Identity when no present coding is
+// acceptable (even if "identity;q=0" refuses it: sending it is what RFC 9110 12.5.3 asks when
+// nothing else is acceptable, rather than a 406 for a static file), and for an absent or empty
+// field.
 Coding choose_coding(const RequestHead& request, const FileFacts& file);
+// The same over a field value and the set of codings present: for callers that must know which
+// coding to make before it is present (the compressor). `present(coding)` says whether it is.
+template <typename Present>
+Coding preferred_coding(std::string_view accept_encoding, Present present);
+// The weight order of the codings at equal q.
+inline constexpr Coding kCodingPreference[] = {Coding::kBrotli, Coding::kZstd, Coding::kGzip};
 
 // The whole decision, in RFC 9110 order: coding (12.5.3), preconditions against the selected
 // representation's validators (13.2.2: 412 / 304), then Range (14.2: only one Range field, and
@@ -82,5 +93,23 @@ Coding choose_coding(const RequestHead& request, const FileFacts& file);
 // A HEAD gets the head its GET would get (RFC 9110 9.3.2), a 206 included.
 FileDecision decide_file_response(const RequestHead& request, const FileFacts& file,
                                   const FileResponseOptions& options);
+
+template <typename Present>
+Coding preferred_coding(std::string_view accept_encoding, Present present) {
+  if (accept_encoding.empty()) return Coding::kIdentity;
+  Coding best = Coding::kIdentity;
+  int best_q = 0;
+  for (const Coding coding : kCodingPreference) {
+    if (!present(coding)) continue;
+    const int q = coding_weight(accept_encoding, coding_name(coding));
+    if (q > best_q) {
+      best = coding;
+      best_q = q;
+    }
+  }
+  if (best_q == 0) return Coding::kIdentity;
+  // Identity wins only when the client weighs it above every coding it could get.
+  return coding_weight(accept_encoding, "identity") > best_q ? Coding::kIdentity : best;
+}
 
 }  // namespace cork

@@ -151,5 +151,20 @@ TEST(AcceptsCoding, ArbitraryBytesNeverCrash) {
   EXPECT_FALSE(accepts_coding(nul, "gzip"));
 }
 
+TEST(CodingWeight, ListedStarAndIdentity) {
+  EXPECT_EQ(coding_weight("gzip", "gzip"), 1000);
+  EXPECT_EQ(coding_weight("gzip;q=0.5", "gzip"), 500);
+  EXPECT_EQ(coding_weight("gzip;q=0.5, gzip;q=0.2", "gzip"), 200) << "listed twice: the lower";
+  EXPECT_EQ(coding_weight("*;q=0.3", "zstd"), 300);
+  EXPECT_EQ(coding_weight("*;q=0.3, zstd;q=0.9", "zstd"), 900);
+  EXPECT_EQ(coding_weight("gzip", "br"), 0);
+  EXPECT_EQ(coding_weight("gzip", "identity"), 1) << "acceptable, least wanted";
+  EXPECT_EQ(coding_weight("identity;q=0.7", "identity"), 700);
+  EXPECT_EQ(coding_weight("*;q=0", "identity"), 0);
+  EXPECT_EQ(coding_weight("*;q=0.5", "identity"), 1);
+  EXPECT_EQ(coding_weight("x-gzip;q=0.4", "gzip"), 400);
+  EXPECT_EQ(coding_weight("gzip;q=abc", "gzip"), 0);
+}
+
 }  // namespace
 }  // namespace cork

@@ -99,6 +99,53 @@ TEST(FileResponse, CodingPrefersBrThenGzip) {
   EXPECT_EQ(coding_name(Coding::kIdentity), "");
 }
 
+// RFC 9110 12.5.3: the highest weight wins; at equal weight br > zstd > gzip; identity only when
+// the client weighs it above every coding it could get.
+TEST(FileResponse, CodingFollowsTheWeights) {
+  FileFacts f = file_with_siblings();
+  f.zstd = {true, 350, kModified, "\"zst-tag\""};
+  auto coding = [&](const std::string& accept) {
+    return decide(Method::kGet, {{"Accept-Encoding", accept}}, f).coding;
+  };
+  EXPECT_EQ(coding("gzip, deflate, br, zstd"), Coding::kBrotli) << "ties: br first";
+  EXPECT_EQ(coding("gzip, zstd"), Coding::kZstd) << "ties: zstd before gzip";
+  EXPECT_EQ(coding("br;q=0.5, zstd;q=0.8, gzip;q=0.7"), Coding::kZstd);
+  EXPECT_EQ(coding("br;q=0.5, gzip"), Coding::kGzip);
+  EXPECT_EQ(coding("*"), Coding::kBrotli);
+  EXPECT_EQ(coding("*;q=0.5, gzip"), Coding::kGzip) << "a listed coding above the star";
+  EXPECT_EQ(coding("gzip;q=0.5, identity"), Coding::kIdentity) << "identity weighed above";
+  EXPECT_EQ(coding("gzip;q=0.5, identity;q=0.5"), Coding::kGzip) << "a tie goes to the coding";
+  EXPECT_EQ(coding("gzip;q=0.001"), Coding::kGzip) << "unlisted identity weighs least";
+  EXPECT_EQ(coding("identity;q=0, gzip;q=0.1"), Coding::kGzip);
+  EXPECT_EQ(coding("*;q=0"), Coding::kIdentity) << "nothing acceptable: identity all the same";
+  EXPECT_EQ(coding("deflate, compress"), Coding::kIdentity);
+  EXPECT_EQ(coding_name(Coding::kZstd), "zstd");
+  EXPECT_EQ(decide(Method::kGet, {{"Accept-Encoding", "zstd"}}, f).content_length, 350u);
+}
+
+TEST(FileResponse, ANegotiableFileVariesEvenWithoutACodedRepresentation) {
+  FileFacts f = plain_file();
+  f.negotiable = true;
+  const FileDecision d = decide(Method::kGet, {{"Accept-Encoding", "br"}}, f);
+  EXPECT_EQ(d.coding, Coding::kIdentity);
+  EXPECT_EQ(d.vary, "Accept-Encoding");
+  f.identity.etag = kTag;
+  const FileDecision not_modified =
+      decide(Method::kGet, {{"Accept-Encoding", "br"}, {"If-None-Match", kTag}}, f);
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_EQ(not_modified.vary, "Accept-Encoding") << "a 304 varies like its 200";
+}
+
+TEST(FileResponse, PreferredCodingAmongThoseThatCouldBeMade) {
+  auto all = [](Coding) { return true; };
+  auto no_br = [](Coding c) { return c != Coding::kBrotli; };
+  EXPECT_EQ(preferred_coding("gzip, deflate, br, zstd", all), Coding::kBrotli);
+  EXPECT_EQ(preferred_coding("gzip, deflate, br, zstd", no_br), Coding::kZstd);
+  EXPECT_EQ(preferred_coding("", all), Coding::kIdentity);
+  EXPECT_EQ(preferred_coding("identity", all), Coding::kIdentity);
+  EXPECT_EQ(preferred_coding("br;q=0", no_br), Coding::kIdentity);
+}
+
 TEST(FileResponse, AbsentSiblingIsNotChosen) {
   FileFacts f = plain_file();
   f.gzip = {true, 400, kModified, kGzTag};

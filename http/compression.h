@@ -1,0 +1,35 @@
+// Compressing a representation whole, in memory, with zlib (gzip), libbrotli (br) or libzstd
+// (zstd), and which media types are worth it. Pure functions: no file system, no threads (the
+// server's Compressor runs them on its own thread). Never throw: a library failure is nullopt.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/coding.h"
+
+namespace cork {
+
+// The levels each library takes; a configuration outside them is refused by --check.
+struct LevelRange {
+  int min = 0;
+  int max = 0;
+};
+LevelRange level_range(Coding coding);
+
+// `input` compressed whole with `coding` at `level` (inside level_range). nullopt for identity,
+// or when the library fails (out of memory).
+std::optional<std::string> compress(Coding coding, int level, std::string_view input);
+
+// The library's name and version ("zlib-1.2.13"): part of the key of a compressed copy, so that
+// a copy made by another version is never taken for this one's output (ETags stay stable only
+// while the bytes are the same).
+std::string codec_version(Coding coding);
+
+// Whether `content_type` (parameters ignored, case-insensitive) matches one of `patterns`:
+// "text/html" exactly, "text/*" any subtype of text.
+bool type_matches(std::string_view content_type, const std::vector<std::string>& patterns);
+
+}  // namespace cork

@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <climits>
 
 #include "http/ascii.h"
@@ -103,6 +104,24 @@ std::string codec_version(Coding coding) {
       break;
   }
   return {};
+}
+
+bool CompressionPolicy::offers(Coding coding) const {
+  return enabled && std::find(codings.begin(), codings.end(), coding) != codings.end();
+}
+
+int CompressionPolicy::level(Coding coding) const {
+  switch (coding) {
+    case Coding::kBrotli:
+      return level_br;
+    case Coding::kZstd:
+      return level_zstd;
+    case Coding::kGzip:
+      return level_gzip;
+    case Coding::kIdentity:
+      break;
+  }
+  return 0;
 }
 
 bool type_matches(std::string_view content_type, const std::vector<std::string>& patterns) {

@@ -3,6 +3,7 @@
 // server's Compressor runs them on its own thread). Never throw: a library failure is nullopt.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,5 +32,32 @@ std::string codec_version(Coding coding);
 // Whether `content_type` (parameters ignored, case-insensitive) matches one of `patterns`:
 // "text/html" exactly, "text/*" any subtype of text.
 bool type_matches(std::string_view content_type, const std::vector<std::string>& patterns);
+
+// What is compressed on the fly, and how: the [http] compress_* keys. Copyable value.
+struct CompressionPolicy {
+  bool enabled = true;
+  std::vector<Coding> codings = {Coding::kBrotli, Coding::kZstd, Coding::kGzip};  // offered
+  int level_br = 5;
+  int level_zstd = 9;
+  int level_gzip = 6;
+  // Media types worth compressing ("text/*" matches every text type); never images, video,
+  // archives or fonts that are compressed already (woff, woff2).
+  std::vector<std::string> types = {"text/*",
+                                    "application/javascript",
+                                    "application/json",
+                                    "application/xml",
+                                    "application/wasm",
+                                    "application/manifest+json",
+                                    "image/svg+xml",
+                                    "image/x-icon",
+                                    "image/vnd.microsoft.icon",
+                                    "font/ttf",
+                                    "font/otf",
+                                    "application/vnd.ms-fontobject"};
+  std::uint64_t min_size = 256;                     // smaller files gain nothing worth a field
+  std::uint64_t max_size = std::uint64_t{8} << 20;  // larger ones go out uncompressed
+  bool offers(Coding coding) const;
+  int level(Coding coding) const;
+};
 
 }  // namespace cork

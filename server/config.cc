@@ -2,17 +2,23 @@
 // in one table so that the file and the command line share it.
 #include "server/config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 #include <ini.h>
 
+#include "http/ascii.h"
+#include "http/coding.h"
 #include "server/address.h"
 #include "server/address_filter.h"
 
@@ -152,6 +158,67 @@ bool set_switch(std::string_view value, bool& field, std::string& error, std::st
   return true;
 }
 
+// The comma-separated elements of a list value, without surrounding blanks; empty elements are
+// an error (a stray comma is a typo, not a wish).
+bool split_list(std::string_view value, std::string_view key, std::vector<std::string_view>& out,
+                std::string& error) {
+  out.clear();
+  if (trim_ows(value).empty()) return true;
+  for (;;) {
+    const std::size_t comma = value.find(',');
+    const std::string_view element = trim_ows(value.substr(0, comma));
+    if (element.empty()) {
+      error = fmt::format("{} has an empty element", key);
+      return false;
+    }
+    out.push_back(element);
+    if (comma == std::string_view::npos) return true;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+bool set_codings(std::string_view value, std::vector<Coding>& field, std::string& error) {
+  std::vector<std::string_view> names;
+  if (!split_list(value, "compress_codings", names, error)) return false;
+  std::vector<Coding> codings;
+  for (const std::string_view name : names) {
+    const std::optional<Coding> coding = parse_coding_name(name);
+    if (!coding) {
+      error = fmt::format("compress_codings: '{}' is not br, zstd or gzip", name);
+      return false;
+    }
+    if (std::find(codings.begin(), codings.end(), *coding) != codings.end()) {
+      error = fmt::format("compress_codings: '{}' is listed twice", name);
+      return false;
+    }
+    codings.push_back(*coding);
+  }
+  field = std::move(codings);
+  return true;
+}
+
+bool set_types(std::string_view value, std::vector<std::string>& field, std::string& error) {
+  std::vector<std::string_view> names;
+  if (!split_list(value, "compress_types", names, error)) return false;
+  std::vector<std::string> types;
+  for (const std::string_view name : names) {
+    const std::size_t slash = name.find('/');
+    const bool token_chars = std::all_of(name.begin(), name.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("!#$&-^_.+*/", ch);
+    });
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == name.size() ||
+        name.find('/', slash + 1) != std::string_view::npos || !token_chars ||
+        (name.find('*') != std::string_view::npos && name.substr(slash) != "/*")) {
+      error =
+          fmt::format("compress_types: '{}' is not a media type (type/subtype or type/*)", name);
+      return false;
+    }
+    types.emplace_back(name);
+  }
+  field = std::move(types);
+  return true;
+}
+
 bool valid_host(std::string_view host) {
   return host == "localhost" || parse_ip_address(host).has_value();
 }
@@ -268,6 +335,30 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
       return set_size(value, 0, std::uint64_t{64} << 30, c.file_cache_memory, error, key);
     }
     if (key == "precompressed") return set_switch(value, c.precompressed, error, key);
+    if (key == "compress") return set_switch(value, c.compression.enabled, error, key);
+    if (key == "compress_codings") return set_codings(value, c.compression.codings, error);
+    if (key == "compress_level_br" || key == "compress_level_zstd" ||
+        key == "compress_level_gzip") {
+      const Coding coding = key == "compress_level_br"     ? Coding::kBrotli
+                            : key == "compress_level_zstd" ? Coding::kZstd
+                                                           : Coding::kGzip;
+      const LevelRange range = level_range(coding);
+      int& level = coding == Coding::kBrotli ? c.compression.level_br
+                   : coding == Coding::kZstd ? c.compression.level_zstd
+                                             : c.compression.level_gzip;
+      return set_number(value, static_cast<unsigned long long>(range.min),
+                        static_cast<unsigned long long>(range.max), level, error, key);
+    }
+    if (key == "compress_types") return set_types(value, c.compression.types, error);
+    if (key == "compress_min_size") {
+      return set_size(value, 0, std::uint64_t{1} << 30, c.compression.min_size, error, key);
+    }
+    if (key == "compress_max_size") {
+      return set_size(value, 0, std::uint64_t{1} << 30, c.compression.max_size, error, key);
+    }
+    if (key == "compress_cache_size") {
+      return set_size(value, 0, std::uint64_t{64} << 30, c.compress_cache_size, error, key);
+    }
     if (key == "autoindex") return set_switch(value, c.autoindex, error, key);
     if (key == "openat2") return set_switch(value, c.openat2, error, key);
   } else if (section == "log") {
@@ -335,6 +426,17 @@ bool parse_config(std::string_view text, const std::string& name, Config& config
       error = fmt::format("{}:{}: {}", name, line,
                           state.first_error.empty() ? "syntax error" : state.first_error);
     }
+    return false;
+  }
+  if (parsed.compression.min_size > parsed.compression.max_size) {
+    error = fmt::format("{}: compress_min_size ({}) is above compress_max_size ({})", name,
+                        parsed.compression.min_size, parsed.compression.max_size);
+    return false;
+  }
+  if (parsed.compression.enabled && parsed.compression.max_size > parsed.compress_cache_size) {
+    error = fmt::format(
+        "{}: compress_max_size ({}) is above compress_cache_size ({}): a copy might not fit", name,
+        parsed.compression.max_size, parsed.compress_cache_size);
     return false;
   }
   config = std::move(parsed);

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "http/compression.h"
+
 namespace cork {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
@@ -50,7 +52,12 @@ struct Config {
   std::size_t file_cache_entries = 4096;
   std::size_t file_cache_memory = std::size_t{64} << 20;
   bool precompressed = true;  // serve file.br / file.gz beside file when the client accepts it
-  bool autoindex = false;     // list directories that have no index file
+  // On-the-fly compression (the compress* keys): what, how, and within which sizes. Each file is
+  // compressed once per coding and level (server/compressor.h).
+  CompressionPolicy compression;
+  // Bytes of compressed copies kept in memory at most. Read at start-up only.
+  std::size_t compress_cache_size = std::size_t{64} << 20;
+  bool autoindex = false;  // list directories that have no index file
   // off: open files by the O_NOFOLLOW walk even where openat2 works (the fallback, testable).
   // Read at start-up only, like the listener's keys.
   bool openat2 = true;

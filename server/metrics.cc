@@ -123,6 +123,27 @@ std::string render_metrics(const Metrics& m, const MetricsGauges& g) {
   metric("cork_file_cache_descriptor_limit", "gauge",
          "The descriptor budget's share for the open-file cache.");
   fmt::format_to(it, "cork_file_cache_descriptor_limit {}\n", g.file_cache_descriptor_limit);
+  metric("cork_compressed_cache_hits_total", "counter",
+         "Responses that found the compressed copy they prefer made already.");
+  fmt::format_to(it, "cork_compressed_cache_hits_total {}\n", g.compress_hits);
+  metric("cork_compressed_cache_misses_total", "counter",
+         "Responses that found no compressed copy (sent uncompressed; the copy was queued).");
+  fmt::format_to(it, "cork_compressed_cache_misses_total {}\n", g.compress_misses);
+  metric("cork_compressed_copies_total", "counter", "Compressed copies made.");
+  fmt::format_to(it, "cork_compressed_copies_total {}\n", g.compress_copies_made);
+  metric("cork_compressed_saved_bytes_total", "counter",
+         "File bytes not sent because a compressed copy was sent instead.");
+  fmt::format_to(it, "cork_compressed_saved_bytes_total {}\n", g.compress_bytes_saved);
+  metric("cork_compression_seconds_total", "counter", "Time spent compressing.");
+  fmt::format_to(it, "cork_compression_seconds_total {:.6f}\n", g.compress_seconds);
+  metric("cork_compression_dropped_total", "counter",
+         "Compressions not queued because the queue was full (the file went out uncompressed).");
+  fmt::format_to(it, "cork_compression_dropped_total {}\n", g.compress_dropped);
+  metric("cork_compression_failed_total", "counter",
+         "Compressions given up: unreadable, changed while read, or a library error.");
+  fmt::format_to(it, "cork_compression_failed_total {}\n", g.compress_failed);
+  metric("cork_compressed_cache_bytes", "gauge", "Bytes of compressed copies kept in memory.");
+  fmt::format_to(it, "cork_compressed_cache_bytes {}\n", g.compress_memory);
   metric("cork_request_bodies_total", "counter",
          "Request bodies, by what became of them (none is used): discarded (read and thrown "
          "away), unread (answered at once and closed: a refusal, or over max_discard_body), cut "

@@ -101,6 +101,15 @@ struct MetricsGauges {
   double uptime_seconds = 0;
   std::size_t file_cache_descriptors = 0;       // held by cached files (and files being sent)
   std::size_t file_cache_descriptor_limit = 0;  // the descriptor budget's share for them
+  // Compression on the fly (server/compressor.h).
+  std::uint64_t compress_hits = 0;
+  std::uint64_t compress_misses = 0;
+  std::uint64_t compress_copies_made = 0;
+  std::uint64_t compress_bytes_saved = 0;
+  double compress_seconds = 0;
+  std::uint64_t compress_dropped = 0;
+  std::uint64_t compress_failed = 0;
+  std::size_t compress_memory = 0;
 };
 
 // Whoever knows the gauges (the server's wiring: the queue, the pool, the access log) and

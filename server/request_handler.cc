@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "http/compression.h"
 #include "http/directory_listing.h"
 #include "http/file_response.h"
 #include "http/response_head.h"
@@ -64,6 +65,13 @@ class RequestHandler::Planner {
 
  private:
   ResponsePlan file(std::shared_ptr<const CachedFile> entry);
+  // The copy of `entry` compressed on the fly that the request prefers, entered in `facts`, or
+  // null (not compressible, a sidecar or identity preferred, or not made yet: then scheduled).
+  std::shared_ptr<const CompressedCopy> compressed_copy(
+      const std::shared_ptr<const CachedFile>& entry, FileFacts& facts);
+  // The body (whole, one range, or multipart) of a 200/206 sent from a compressed copy.
+  void copy_body(const CompressedCopy& copy, FileDecision& d, std::string_view content_type,
+                 ResponseHead& response);
   ResponsePlan listing(std::string_view directory, std::string_view url_path);
   ResponsePlan status_page();
   ResponsePlan redirect(std::string_view location);
@@ -185,22 +193,26 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   facts.br = describe(entry->br);
   facts.gzip = describe(entry->gz);
   facts.content_type = entry->content_type;
+  // A copy compressed on the fly, when the client prefers a coding no sidecar provides.
+  const std::shared_ptr<const CompressedCopy> copy = compressed_copy(entry, facts);
   FileResponseOptions options;
   options.max_ranges = settings_->max_ranges;
   options.now = facts_.wall;
   options.boundary_seed = next_boundary_seed();
   FileDecision d = decide_file_response(request_, facts, options);
+  if (d.status == 412) return error(412, /*close=*/false);
+  if (d.status == 416) return error(416, /*close=*/false, d.content_range);
+  const bool from_copy = copy && d.coding == copy->coding;
   const FileRepresentation& rep = d.coding == Coding::kBrotli ? entry->br
                                   : d.coding == Coding::kGzip ? entry->gz
                                                               : entry->identity;
-  if (d.status == 412) return error(412, /*close=*/false);
-  if (d.status == 416) return error(416, /*close=*/false, d.content_range);
+  const RepresentationFacts& chosen = facts.of(d.coding);
 
   ResponseHead response = base_head(d.status);
   // RFC 9110 8.8.2.1: a modification time later than the response's Date is sent as the Date.
-  const bool modified_in_future = rep.info.st_mtime > facts_.wall;
-  response.last_modified = modified_in_future ? facts_.wall : rep.info.st_mtime;
-  response.etag = rep.etag;
+  const bool modified_in_future = chosen.last_modified > facts_.wall;
+  response.last_modified = modified_in_future ? facts_.wall : chosen.last_modified;
+  response.etag = chosen.etag;
   response.vary = d.vary;
   response.cache_control = settings_->cache_control;
   plan_.expect_continue = expect_continue_;
@@ -212,9 +224,18 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   response.content_encoding = coding_name(d.coding);
   response.accept_ranges = true;
   response.content_length = d.content_length;
+  if (from_copy) {
+    copy_body(*copy, d, entry->content_type, response);
+    if (d.send_body) {
+      handler_.compressor_->count_sent(facts.identity.size, copy->bytes.size());
+      plan_.compressed = copy;  // keeps the borrowed bytes alive until they are sent
+    }
+    return finish(response);
+  }
   if (d.status == 200) {
-    if (modified_in_future || rep.fields_200.empty()) {
-      // Formatted for this response: Date-capped, or an entry the cache does not keep.
+    if (modified_in_future || rep.fields_200.empty() || facts.negotiable) {
+      // Formatted for this response: Date-capped, an entry the cache does not keep, or a file
+      // whose Vary its preformatted fields may lack.
       response.content_type = entry->content_type;
     } else {
       response.preformatted_fields = rep.fields_200;  // Content-Type .. Cache-Control
@@ -248,6 +269,59 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   // Keeps the descriptor open and the in-memory bytes alive until the response is sent.
   if (!plan_.pieces.empty() || !plan_.borrowed_body.empty()) plan_.file = std::move(entry);
   return finish(response);
+}
+
+std::shared_ptr<const CompressedCopy> RequestHandler::Planner::compressed_copy(
+    const std::shared_ptr<const CachedFile>& entry, FileFacts& facts) {
+  const CompressionPolicy& policy = settings_->compression;
+  const auto size = static_cast<std::uint64_t>(entry->identity.info.st_size);
+  if (handler_.compressor_ == nullptr || !policy.enabled || policy.codings.empty() ||
+      size < policy.min_size || size > policy.max_size ||
+      !type_matches(entry->content_type, policy.types)) {
+    return nullptr;
+  }
+  // RFC 9110 12.5.5: the answer depends on Accept-Encoding whatever is sent now.
+  facts.negotiable = true;
+  const std::string accept = request_.combined("accept-encoding").value_or("");
+  const Coding want =
+      preferred_coding(accept, [&](Coding c) { return facts.of(c).present || policy.offers(c); });
+  if (want == Coding::kIdentity || facts.of(want).present) return nullptr;  // a sidecar wins
+  std::shared_ptr<const CompressedCopy> copy =
+      handler_.compressor_->get_or_schedule(entry, want, policy.level(want));
+  if (!copy || copy->useless) return nullptr;  // identity (or a sidecar) meanwhile
+  RepresentationFacts& slot = want == Coding::kBrotli ? facts.br
+                              : want == Coding::kZstd ? facts.zstd
+                                                      : facts.gzip;
+  slot = {true, static_cast<std::uint64_t>(copy->bytes.size()), entry->identity.info.st_mtime,
+          copy->etag};
+  return copy;
+}
+
+void RequestHandler::Planner::copy_body(const CompressedCopy& copy, FileDecision& d,
+                                        std::string_view content_type, ResponseHead& response) {
+  // The copy is in memory: whatever part of it is sent leaves with the head in one system call.
+  const std::string_view bytes = copy.bytes;
+  if (d.status == 200) {
+    response.content_type = content_type;
+    if (d.send_body) plan_.borrowed_body = bytes;
+  } else if (!d.multipart_body()) {
+    response.content_type = content_type;
+    response.content_range = d.content_range;
+    const ByteRange& r = d.ranges.front();
+    if (d.send_body) plan_.borrowed_body = bytes.substr(r.first, r.length());
+  } else {
+    response.content_type = d.multipart_type;
+    if (d.send_body) {
+      std::string body;
+      body.reserve(d.content_length);
+      for (const MultipartPart& part : d.multipart.parts) {
+        body += part.head;
+        body.append(bytes.substr(part.range.first, part.range.length()));
+      }
+      body += d.multipart.tail;
+      plan_.owned_body = std::move(body);
+    }
+  }
 }
 
 ResponsePlan RequestHandler::Planner::listing(std::string_view directory,

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "http/request.h"
+#include "server/compressor.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/response_plan.h"
@@ -44,8 +45,10 @@ struct RequestFacts {
 // handle() and refuse_malformed() are safe to call from any thread at once.
 class RequestHandler {
  public:
-  RequestHandler(Logger& log, Metrics& metrics, const GaugeSource& gauges)
-      : log_(log), metrics_(metrics), gauges_(gauges) {}
+  // `compressor`: makes the copies compressed on the fly; null = no compression on the fly.
+  RequestHandler(Logger& log, Metrics& metrics, const GaugeSource& gauges,
+                 Compressor* compressor = nullptr)
+      : log_(log), metrics_(metrics), gauges_(gauges), compressor_(compressor) {}
   RequestHandler(const RequestHandler&) = delete;
   RequestHandler& operator=(const RequestHandler&) = delete;
 
@@ -69,6 +72,7 @@ class RequestHandler {
   Logger& log_;
   Metrics& metrics_;
   const GaugeSource& gauges_;
+  Compressor* const compressor_;
 };
 
 }  // namespace cork

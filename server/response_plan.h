@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/compressor.h"
 #include "server/file_cache.h"
 
 namespace cork {
@@ -48,6 +49,8 @@ struct ResponsePlan {
   std::shared_ptr<const CachedFile> file;
   // Keeps borrowed_body alive when it is a page the cache holds (a directory listing).
   std::shared_ptr<const FileCache::Page> page;
+  // Keeps borrowed_body alive when it is (part of) a copy compressed on the fly.
+  std::shared_ptr<const CompressedCopy> compressed;
   int file_fd = -1;
   std::vector<FilePiece> pieces;  // sent in order after the inline body
   // What the access log and the metrics count: the content bytes the plan sends.

@@ -64,6 +64,7 @@ void ResponseSender::finish() {
   continue_sent_ = 0;
   plan_.file.reset();
   plan_.page.reset();
+  plan_.compressed.reset();
   plan_.file_fd = -1;
   plan_.pieces.clear();
   plan_.owned_body.clear();

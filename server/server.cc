@@ -13,6 +13,7 @@
 
 #include "pool/blocking_queue.h"
 #include "server/clock_source.h"
+#include "server/compressor.h"
 #include "server/listener.h"
 #include "server/reactor.h"
 #include "server/request_handler.h"
@@ -26,6 +27,9 @@ namespace {
 
 // Lines the access log may hold before workers start dropping them (a few MiB at most).
 constexpr std::size_t kAccessLogQueueLines = 16384;
+// Files waiting to be compressed at most; a request finding the queue full is answered
+// uncompressed and its file is queued by a later request.
+constexpr std::size_t kCompressorQueueJobs = 64;
 
 // The status page's gauges: what the wiring here knows (the queue, the pool, the logs).
 // Neither copyable nor movable; safe from any thread.
@@ -33,13 +37,14 @@ class ServerGauges final : public GaugeSource {
  public:
   ServerGauges(const BlockingQueue<ConnHandle>& queue, std::size_t workers,
                const AccessLog& access_log, const Logger& log, const ClockSource& clock,
-               const Allowance& cache_descriptors)
+               const Allowance& cache_descriptors, const Compressor& compressor)
       : queue_(queue),
         workers_(workers),
         access_log_(access_log),
         log_(log),
         clock_(clock),
         cache_descriptors_(cache_descriptors),
+        compressor_(compressor),
         started_ms_(clock.monotonic_ms()) {}
   MetricsGauges gauges() const override {
     MetricsGauges g;
@@ -51,6 +56,18 @@ class ServerGauges final : public GaugeSource {
     g.uptime_seconds = static_cast<double>(clock_.monotonic_ms() - started_ms_) / 1000.0;
     g.file_cache_descriptors = cache_descriptors_.held();
     g.file_cache_descriptor_limit = cache_descriptors_.limit();
+    const Compressor::Counters& c = compressor_.counters();
+    auto load = [](const std::atomic<std::uint64_t>& v) {
+      return v.load(std::memory_order_relaxed);
+    };
+    g.compress_hits = load(c.hits);
+    g.compress_misses = load(c.misses);
+    g.compress_copies_made = load(c.compressed);
+    g.compress_bytes_saved = load(c.bytes_saved);
+    g.compress_seconds = static_cast<double>(load(c.compress_us)) / 1e6;
+    g.compress_dropped = load(c.dropped);
+    g.compress_failed = load(c.failed);
+    g.compress_memory = compressor_.memory_held();
     return g;
   }
 
@@ -61,6 +78,7 @@ class ServerGauges final : public GaugeSource {
   const Logger& log_;
   const ClockSource& clock_;
   const Allowance& cache_descriptors_;
+  const Compressor& compressor_;
   const std::int64_t started_ms_;
 };
 
@@ -104,8 +122,11 @@ int run_server(const Config& config, const DescriptorBudget& budget, Logger& log
   const std::size_t workers = worker_count(config);
   // The hand-off from the reactor to the workers; the status page shows its depth.
   BlockingQueue<ConnHandle> queue(config.queue_capacity);
-  const ServerGauges gauges(queue, workers, access_log, log, clock, *cache_descriptors);
-  const RequestHandler handler(log, context.metrics, gauges);
+  // Makes the copies compressed on the fly for every configuration (its copies are keyed by the
+  // file, so a reload keeps them); stopped after the workers, which hold a pointer to it.
+  Compressor compressor({config.compress_cache_size, kCompressorQueueJobs});
+  const ServerGauges gauges(queue, workers, access_log, log, clock, *cache_descriptors, compressor);
+  const RequestHandler handler(log, context.metrics, gauges, &compressor);
 
   // What the signals mean. They run on the reactor thread; the reactor knows only when.
   Reactor* running = nullptr;

@@ -43,6 +43,7 @@ std::shared_ptr<const Settings> make_settings(const Config& config, std::string&
   settings->max_ranges = config.max_ranges;
   settings->cache_control = config.cache_control;
   settings->precompressed = config.precompressed;
+  settings->compression = config.compression;
   settings->autoindex = config.autoindex;
   settings->status_path = config.status_path;
   if (!AddressFilter::parse(config.status_allow, settings->status_allow, error)) return nullptr;

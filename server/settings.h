@@ -42,6 +42,7 @@ struct Settings {
   std::size_t max_ranges = 64;
   std::string cache_control;  // empty = no Cache-Control field
   bool precompressed = true;
+  CompressionPolicy compression;  // what is compressed on the fly (server/compressor.h)
   bool autoindex = false;
   std::string status_path;  // empty = no status page
   AddressFilter status_allow;

@@ -1,0 +1,197 @@
+// Compressor: the copies' map, the job queue and the low-priority thread that makes copies.
+#include "server/compressor.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+
+#include "http/compression.h"
+#include "http/entity_tag.h"
+#include "server/file_cache.h"
+#include "server/io.h"
+
+namespace cork {
+
+namespace {
+
+// FNV-1a: a short, stable tag of the library version for the ETag (RFC 9110 8.8.1: another
+// library version may make other bytes, which must not share the tag).
+std::uint32_t fnv1a(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+std::string copy_variant(Coding coding, int level) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string variant(coding_name(coding));
+  variant += '.';
+  variant += std::to_string(level);
+  variant += '.';
+  const std::uint32_t tag = fnv1a(codec_version(coding));
+  for (int shift = 28; shift >= 0; shift -= 4)
+    variant += kHex[(tag >> shift) & 0xf];
+  return variant;
+}
+
+}  // namespace
+
+std::size_t Compressor::KeyHash::operator()(const Key& k) const {
+  std::size_t h = std::hash<std::uint64_t>{}(static_cast<std::uint64_t>(k.inode));
+  auto mix = [&h](std::uint64_t v) { h ^= v + 0x9e3779b97f4a7c15u + (h << 6) + (h >> 2); };
+  mix(static_cast<std::uint64_t>(k.device));
+  mix(static_cast<std::uint64_t>(k.size));
+  mix(static_cast<std::uint64_t>(k.mtime_s));
+  mix(static_cast<std::uint64_t>(k.mtime_ns));
+  mix(static_cast<std::uint64_t>(k.coding) << 8 | static_cast<std::uint64_t>(k.level));
+  return h;
+}
+
+Compressor::Compressor(Limits limits)
+    : limits_(limits),
+      queue_(limits.queue == 0 ? 1 : limits.queue),
+      thread_(1, queue_, [this](Job& job) { run(job); }) {}
+
+Compressor::~Compressor() {
+  stopping_.store(true, std::memory_order_relaxed);
+  thread_.stop();
+}
+
+std::shared_ptr<const CompressedCopy> Compressor::get_or_schedule(
+    std::shared_ptr<const CachedFile> file, Coding coding, int level) {
+  const struct stat& info = file->identity.info;
+  const Key key{info.st_dev,          info.st_ino, info.st_size, info.st_mtim.tv_sec,
+                info.st_mtim.tv_nsec, coding,      level};
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = slots_.try_emplace(key);
+    if (!inserted) {
+      if (!it->second.copy) return nullptr;  // queued or being made
+      recent_.splice(recent_.begin(), recent_, it->second.recent);
+      counters_.hits.fetch_add(1, std::memory_order_relaxed);
+      return it->second.copy;
+    }
+    ++pending_;
+  }
+  counters_.misses.fetch_add(1, std::memory_order_relaxed);
+  Job job{key, std::move(file)};
+  if (!queue_.try_push(job)) {
+    counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    finish(key, nullptr);  // the next request tries again
+  }
+  return nullptr;
+}
+
+void Compressor::count_sent(std::uint64_t file_size, std::uint64_t copy_size) {
+  if (file_size > copy_size) {
+    counters_.bytes_saved.fetch_add(file_size - copy_size, std::memory_order_relaxed);
+  }
+}
+
+bool Compressor::read_file(const CachedFile& file, const Key& key, std::string& out) {
+  const FileRepresentation& rep = file.identity;
+  if (rep.in_memory) {
+    out = rep.body;
+    return true;
+  }
+  const auto size = static_cast<std::size_t>(key.size);
+  out.resize(size);
+  std::size_t done = 0;
+  while (done < size) {
+    const IoResult r =
+        pread_some(rep.file.get(), out.data() + done, size - done, static_cast<off_t>(done));
+    if (!r.ok() || r.bytes == 0) return false;
+    done += r.bytes;
+  }
+  // Written meanwhile: the bytes may mix two versions. The next request (for the new version,
+  // under a new key) compresses again.
+  struct stat now {};
+  return ::fstat(rep.file.get(), &now) == 0 && now.st_size == key.size &&
+         now.st_mtim.tv_sec == key.mtime_s && now.st_mtim.tv_nsec == key.mtime_ns;
+}
+
+void Compressor::run(Job& job) {
+  // The lowest priority for this thread alone (on Linux setpriority takes a thread id): the
+  // workers keep their cores, and copies are made with what they leave.
+  thread_local const bool niced =
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19) == 0;
+  (void)niced;
+  std::shared_ptr<CompressedCopy> copy;
+  std::string input;
+  if (!stopping_.load(std::memory_order_relaxed) && read_file(*job.file, job.key, input)) {
+    const auto start = std::chrono::steady_clock::now();
+    std::optional<std::string> bytes = compress(job.key.coding, job.key.level, input);
+    counters_.compress_us.fetch_add(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count()),
+        std::memory_order_relaxed);
+    if (bytes) {
+      copy = std::make_shared<CompressedCopy>();
+      copy->coding = job.key.coding;
+      copy->level = job.key.level;
+      copy->useless = bytes->size() >= input.size();
+      if (!copy->useless) copy->bytes = std::move(*bytes);
+      copy->etag = make_etag(job.key.mtime_s, job.key.mtime_ns,
+                             static_cast<std::uint64_t>(copy->bytes.size()),
+                             copy_variant(job.key.coding, job.key.level));
+      counters_.compressed.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (!copy && !stopping_.load(std::memory_order_relaxed)) {
+    counters_.failed.fetch_add(1, std::memory_order_relaxed);
+  }
+  job.file.reset();  // its descriptor goes back before the next job
+  finish(job.key, std::move(copy));
+}
+
+void Compressor::finish(const Key& key, std::shared_ptr<const CompressedCopy> copy) {
+  std::vector<std::shared_ptr<const CompressedCopy>> evicted;  // freed outside the lock
+  {
+    std::lock_guard lock(mutex_);
+    auto it = slots_.find(key);
+    if (it != slots_.end()) {
+      if (!copy) {
+        slots_.erase(it);
+      } else {
+        memory_ += copy->bytes.size();
+        it->second.copy = std::move(copy);
+        recent_.push_front(key);
+        it->second.recent = recent_.begin();
+        // The least recently used first; never the one just made.
+        while (memory_ > limits_.memory && recent_.size() > 1) {
+          auto last = slots_.find(recent_.back());
+          recent_.pop_back();
+          memory_ -= last->second.copy->bytes.size();
+          evicted.push_back(std::move(last->second.copy));
+          slots_.erase(last);
+        }
+      }
+    }
+    if (--pending_ == 0) idle_.notify_all();
+  }
+}
+
+void Compressor::wait_idle() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return pending_ == 0; });
+}
+
+std::size_t Compressor::memory_held() const {
+  std::lock_guard lock(mutex_);
+  return memory_;
+}
+
+std::size_t Compressor::copies() const {
+  std::lock_guard lock(mutex_);
+  return recent_.size();
+}
+
+}  // namespace cork

@@ -1,0 +1,135 @@
+// Compressor: compresses a file's representation once per coding and level, on a thread of its
+// own, and keeps the result in memory so that every later request sends it like a small cached
+// file (head and bytes in one send).
+//
+// No worker waits on a compression: get_or_schedule() answers at once with the copy, or with
+// nothing and a job queued (once per copy, however many requests ask meanwhile); the request
+// then gets the identity body (or a sidecar) with Vary. The thread runs at the lowest priority
+// (nice 19), so compressing a large file does not take a core from the workers on a busy
+// machine.
+//
+// Freshness: a copy is keyed by the file's identity (device, inode, size, modification time in
+// nanoseconds), the coding and the level; the open-file cache hands out only current files, so
+// a changed file has a new key and is never answered from a copy of its old bytes. The job reads
+// the bytes from the cached file's descriptor and drops them when the file changed meanwhile.
+// Copies of old versions are dropped least recently used first, within the memory limit.
+//
+// Bounds: bytes of copies kept (`memory`), jobs queued (`queue`), and one file of at most
+// CompressionPolicy::max_size read at a time. Each bound refused is counted (the status page).
+//
+// Thread-safe: all public methods may be called from any thread. Neither copyable nor movable.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/coding.h"
+#include "http/compression.h"
+#include "pool/blocking_queue.h"
+#include "pool/thread_pool.h"
+
+namespace cork {
+
+struct CachedFile;
+
+// One compressed copy. Immutable once published.
+struct CompressedCopy {
+  Coding coding = Coding::kIdentity;
+  int level = 0;
+  std::string bytes;
+  std::string etag;  // strong; its own per coding, level and library version
+  // The copy was no smaller than the file: serve the file, and do not compress it again.
+  bool useless = false;
+};
+
+class Compressor {
+ public:
+  struct Limits {
+    std::size_t memory = std::size_t{64} << 20;  // bytes of copies kept at most
+    std::size_t queue = 64;                      // jobs waiting at most
+  };
+  // What the status page shows. Relaxed counters.
+  struct Counters {
+    std::atomic<std::uint64_t> hits{0};
+    std::atomic<std::uint64_t> misses{0};       // a request found no copy (one was scheduled)
+    std::atomic<std::uint64_t> compressed{0};   // copies made
+    std::atomic<std::uint64_t> bytes_saved{0};  // file bytes minus copy bytes, per copy sent
+    std::atomic<std::uint64_t> compress_us{0};  // time spent compressing
+    std::atomic<std::uint64_t> dropped{0};      // jobs refused: the queue was full
+    std::atomic<std::uint64_t> failed{0};  // unreadable, changed while read, or a library error
+  };
+
+  explicit Compressor(Limits limits);
+  Compressor(const Compressor&) = delete;
+  Compressor& operator=(const Compressor&) = delete;
+  ~Compressor();  // stops the thread after the job in progress; queued jobs are dropped
+
+  // The copy of `file`'s identity representation in `coding` at `level`, or null after queueing
+  // its making (unless it is queued or being made already, or the queue is full). Never waits
+  // for a compression. `file` must be current (as the open-file cache hands it out) and at most
+  // CompressionPolicy::max_size long.
+  std::shared_ptr<const CompressedCopy> get_or_schedule(std::shared_ptr<const CachedFile> file,
+                                                        Coding coding, int level);
+  // Counts a copy sent in place of `file_size` bytes of the file.
+  void count_sent(std::uint64_t file_size, std::uint64_t copy_size);
+
+  // Blocks until no job is queued or in progress (tests, and nothing else).
+  void wait_idle();
+  const Counters& counters() const { return counters_; }
+  std::size_t memory_held() const;
+  std::size_t copies() const;
+
+ private:
+  struct Key {
+    dev_t device = 0;
+    ino_t inode = 0;
+    off_t size = 0;
+    std::int64_t mtime_s = 0;
+    std::int64_t mtime_ns = 0;
+    Coding coding = Coding::kIdentity;
+    int level = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
+  };
+  struct Slot {
+    std::shared_ptr<const CompressedCopy> copy;  // null while its job is queued or running
+    std::list<Key>::iterator recent;             // in recent_ once the copy is there
+  };
+  struct Job {
+    Key key;
+    std::shared_ptr<const CachedFile> file;
+  };
+  void run(Job& job);
+  // Reads the file's bytes; false when it cannot, or when it changed meanwhile.
+  static bool read_file(const CachedFile& file, const Key& key, std::string& out);
+  // Publishes a finished copy (or forgets the slot when `copy` is null) and evicts the least
+  // recently used copies beyond the memory limit. Takes the lock.
+  void finish(const Key& key, std::shared_ptr<const CompressedCopy> copy);
+
+  const Limits limits_;
+  Counters counters_;
+  mutable std::mutex mutex_;
+  std::unordered_map<Key, Slot, KeyHash> slots_;  // guarded by mutex_
+  std::list<Key> recent_;                         // guarded by mutex_: most recent first
+  std::size_t memory_ = 0;                        // guarded by mutex_
+  std::size_t pending_ = 0;                       // guarded by mutex_: jobs queued or running
+  std::condition_variable idle_;                  // signalled when pending_ drops to 0
+  std::atomic<bool> stopping_{false};
+  BlockingQueue<Job> queue_;
+  ThreadPool<Job> thread_;  // last: started after everything it uses, stopped first
+};
+
+}  // namespace cork

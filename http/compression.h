@@ -37,23 +37,16 @@ bool type_matches(std::string_view content_type, const std::vector<std::string>&
 struct CompressionPolicy {
   bool enabled = true;
   std::vector<Coding> codings = {Coding::kBrotli, Coding::kZstd, Coding::kGzip};  // offered
-  int level_br = 5;
-  int level_zstd = 9;
+  int level_br = 9;
+  int level_zstd = 12;
   int level_gzip = 6;
   // Media types worth compressing ("text/*" matches every text type); never images, video,
   // archives or fonts that are compressed already (woff, woff2).
-  std::vector<std::string> types = {"text/*",
-                                    "application/javascript",
-                                    "application/json",
-                                    "application/xml",
-                                    "application/wasm",
-                                    "application/manifest+json",
-                                    "image/svg+xml",
-                                    "image/x-icon",
-                                    "image/vnd.microsoft.icon",
-                                    "font/ttf",
-                                    "font/otf",
-                                    "application/vnd.ms-fontobject"};
+  std::vector<std::string> types = {"text/*",           "application/javascript",
+                                    "application/json", "application/manifest+json",
+                                    "application/wasm", "application/xml",
+                                    "image/svg+xml",    "image/x-icon",
+                                    "font/ttf",         "font/otf"};
   std::uint64_t min_size = 256;                     // smaller files gain nothing worth a field
   std::uint64_t max_size = std::uint64_t{8} << 20;  // larger ones go out uncompressed
   bool offers(Coding coding) const;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cork {
 namespace {
@@ -149,6 +150,98 @@ std::int64_t timeout_ms(const Config& c, std::string_view key) {
 }
 
 // A plain number is seconds; "s" and "ms" say the unit. Stored as milliseconds.
+TEST(Config, CompressionKeys) {
+  Config c;
+  EXPECT_TRUE(c.compression.enabled);
+  EXPECT_EQ(c.compression.codings,
+            (std::vector<Coding>{Coding::kBrotli, Coding::kZstd, Coding::kGzip}));
+  EXPECT_EQ(c.compression.min_size, 256u);
+  EXPECT_EQ(c.compression.max_size, 8u << 20);
+  EXPECT_EQ(c.compress_cache_size, 64u << 20);
+  std::string error;
+  ASSERT_TRUE(
+      parse_config("[http]\ncompress = off\ncompress_codings = gzip, BR\n"
+                   "compress_level_br = 11\ncompress_level_zstd = 19\n"
+                   "compress_level_gzip = 1\ncompress_types = text/*, application/json\n"
+                   "compress_min_size = 1K\ncompress_max_size = 2M\n"
+                   "compress_cache_size = 16M\n",
+                   "cork.ini", c, error))
+      << error;
+  EXPECT_FALSE(c.compression.enabled);
+  EXPECT_EQ(c.compression.codings, (std::vector<Coding>{Coding::kGzip, Coding::kBrotli}));
+  EXPECT_EQ(c.compression.level_br, 11);
+  EXPECT_EQ(c.compression.level_zstd, 19);
+  EXPECT_EQ(c.compression.level_gzip, 1);
+  EXPECT_EQ(c.compression.types, (std::vector<std::string>{"text/*", "application/json"}));
+  EXPECT_EQ(c.compression.min_size, 1024u);
+  EXPECT_EQ(c.compression.max_size, 2u << 20);
+  EXPECT_EQ(c.compress_cache_size, 16u << 20);
+  ASSERT_TRUE(parse_config("[http]\ncompress_codings =\ncompress_types =\n", "cork.ini", c, error))
+      << error;
+  EXPECT_TRUE(c.compression.codings.empty()) << "no coding: nothing compressed";
+  EXPECT_TRUE(c.compression.types.empty());
+}
+
+TEST(Config, BadCompressionKeysNameTheirLineOrKeys) {
+  EXPECT_EQ(error_for("[http]\ncompress_codings = br, deflate\n"),
+            "cork.ini:2: compress_codings: 'deflate' is not br, zstd or gzip");
+  EXPECT_EQ(error_for("[http]\ncompress_codings = br, br\n"),
+            "cork.ini:2: compress_codings: 'br' is listed twice");
+  EXPECT_EQ(error_for("[http]\ncompress_codings = br,,gzip\n"),
+            "cork.ini:2: compress_codings has an empty element");
+  EXPECT_EQ(error_for("[http]\ncompress_level_br = 12\n").rfind("cork.ini:2: compress_level_br", 0),
+            0u);
+  EXPECT_EQ(
+      error_for("[http]\ncompress_level_gzip = 0\n").rfind("cork.ini:2: compress_level_gzip", 0),
+      0u);
+  EXPECT_EQ(
+      error_for("[http]\ncompress_level_zstd = 23\n").rfind("cork.ini:2: compress_level_zstd", 0),
+      0u);
+  for (const char* bad : {"text", "text/", "/html", "te*t/html", "text/ht*", "a/b/c", "a b/c"}) {
+    EXPECT_EQ(error_for(std::string("[http]\ncompress_types = ") + bad + "\n"),
+              std::string("cork.ini:2: compress_types: '") + bad +
+                  "' is not a media type (type/subtype or type/*)")
+        << bad;
+  }
+  EXPECT_EQ(error_for("[http]\ncompress_min_size = 2M\ncompress_max_size = 1M\n"),
+            "cork.ini: compress_min_size (2097152) is above compress_max_size (1048576)");
+  EXPECT_EQ(error_for("[http]\ncompress_cache_size = 1M\n"),
+            "cork.ini: compress_max_size (8388608) is above compress_cache_size (1048576): a "
+            "copy might not fit");
+  Config off;
+  std::string error;
+  EXPECT_TRUE(
+      parse_config("[http]\ncompress = off\ncompress_cache_size = 1M\n", "cork.ini", off, error))
+      << "off: no copies to fit; " << error;
+  EXPECT_EQ(error_for("[http]\ncompress = maybe\n"),
+            "cork.ini:2: compress must be on or off, not 'maybe'");
+}
+
+// The shipped conf/cork.ini documents every key with its default: reading it must give the
+// built-in defaults (and fit inih's line length, which cuts longer lines).
+TEST(Config, TheShippedFileStatesTheDefaults) {
+  Config shipped;
+  std::string error;
+  ASSERT_TRUE(load_config_file(std::string(CORK_SOURCE_DIR) + "/conf/cork.ini", shipped, error))
+      << error;
+  const Config defaults;
+  EXPECT_EQ(shipped.compression.codings, defaults.compression.codings);
+  EXPECT_EQ(shipped.compression.types, defaults.compression.types);
+  EXPECT_EQ(shipped.compression.level_br, defaults.compression.level_br);
+  EXPECT_EQ(shipped.compression.level_zstd, defaults.compression.level_zstd);
+  EXPECT_EQ(shipped.compression.level_gzip, defaults.compression.level_gzip);
+  EXPECT_EQ(shipped.compression.min_size, defaults.compression.min_size);
+  EXPECT_EQ(shipped.compression.max_size, defaults.compression.max_size);
+  EXPECT_EQ(shipped.compression.enabled, defaults.compression.enabled);
+  EXPECT_EQ(shipped.compress_cache_size, defaults.compress_cache_size);
+  EXPECT_EQ(shipped.file_cache_entries, defaults.file_cache_entries);
+  EXPECT_EQ(shipped.file_cache_memory, defaults.file_cache_memory);
+  EXPECT_EQ(shipped.precompressed, defaults.precompressed);
+  EXPECT_EQ(shipped.max_ranges, defaults.max_ranges);
+  EXPECT_EQ(shipped.keepalive_timeout_ms, defaults.keepalive_timeout_ms);
+  EXPECT_EQ(shipped.port, defaults.port);
+}
+
 TEST(Config, TimeoutsTakeSecondsOrMilliseconds) {
   struct Case {
     const char* value;

@@ -37,8 +37,9 @@ DescriptorBudget plan_descriptors(const DescriptorNeeds& needs, rlim_t hard) {
   b.hard_limit = hard == RLIM_INFINITY ? kUnlimited : std::min<std::size_t>(hard, kUnlimited);
   b.server = DescriptorBudget::kServerFiles + DescriptorBudget::kPerWorker * needs.workers;
   b.requested_connections = needs.connections;
-  // A cached file holds its own descriptor and, with precompressed on, up to two siblings.
-  const std::size_t cache_wanted = needs.file_cache_entries * (needs.precompressed ? 3 : 1);
+  // A cached file holds its own descriptor and, with precompressed on, up to three siblings
+  // (.br, .gz, .zst).
+  const std::size_t cache_wanted = needs.file_cache_entries * (needs.precompressed ? 4 : 1);
   const std::size_t wanted = b.server + needs.connections + cache_wanted;
   if (wanted <= b.hard_limit) {
     b.limit = wanted;

@@ -28,7 +28,7 @@ struct DescriptorNeeds {
   std::size_t connections = 0;         // max_connections
   std::size_t workers = 1;             // worker threads
   std::size_t file_cache_entries = 0;  // the cache's entry limit
-  bool precompressed = true;           // a cached file may hold its .br and .gz siblings too
+  bool precompressed = true;           // a cached file may hold its .br, .gz and .zst too
 };
 
 // The outcome. Copyable value.

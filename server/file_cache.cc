@@ -34,6 +34,19 @@ std::string_view parent_directory(std::string_view path) {
   return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
 }
 
+// The precompressed siblings looked for beside a file: suffix, representation, the ETag's
+// variant (kept as it was for .br and .gz, so that their tags survive an upgrade) and the
+// Content-Encoding.
+struct Sibling {
+  std::string_view suffix;
+  FileRepresentation CachedFile::*rep;
+  std::string_view etag_variant;
+  std::string_view encoding;
+};
+constexpr Sibling kSiblings[] = {{".br", &CachedFile::br, "br", "br"},
+                                 {".gz", &CachedFile::gz, "gz", "gzip"},
+                                 {".zst", &CachedFile::zst, "zst", "zstd"}};
+
 void set_etag(FileRepresentation& rep, std::string_view variant) {
   rep.etag = make_etag(rep.info.st_mtim.tv_sec, rep.info.st_mtim.tv_nsec,
                        static_cast<std::uint64_t>(rep.info.st_size), variant);
@@ -221,28 +234,22 @@ std::shared_ptr<CachedFile> FileCache::build(FileLookup& found, std::int64_t now
       (entry->epoch == 0 ||
        (scan_fresh ? scan.siblings
                    : may_have_siblings(parent_directory(entry->path), epoch, now_ms)))) {
-    sibling_probes_.fetch_add(2, std::memory_order_relaxed);
-    Variant v;
-    if (open_variant(root_fd_, entry->path, ".br", found.info, symlinks_, v)) {
-      entry->br.file = std::move(v.file);
-      entry->br.info = v.info;
+    for (const Sibling& sibling : kSiblings) {
+      sibling_probes_.fetch_add(1, std::memory_order_relaxed);
+      Variant v;
+      if (!open_variant(root_fd_, entry->path, sibling.suffix, found.info, symlinks_, v)) continue;
+      FileRepresentation& rep = entry.get()->*sibling.rep;
+      rep.file = std::move(v.file);
+      rep.info = v.info;
       count_descriptor();
-      set_etag(entry->br, "br");
-      load_small(entry->br, charge);
-    }
-    Variant g;
-    if (open_variant(root_fd_, entry->path, ".gz", found.info, symlinks_, g)) {
-      entry->gz.file = std::move(g.file);
-      entry->gz.info = g.info;
-      count_descriptor();
-      set_etag(entry->gz, "gz");
-      load_small(entry->gz, charge);
+      set_etag(rep, sibling.etag_variant);
+      load_small(rep, charge);
     }
   }
   if (keep) {
     format_fields(entry->identity, *entry, {}, cache_control_);
-    format_fields(entry->br, *entry, "br", cache_control_);
-    format_fields(entry->gz, *entry, "gzip", cache_control_);
+    for (const Sibling& sibling : kSiblings)
+      format_fields(entry.get()->*sibling.rep, *entry, sibling.encoding, cache_control_);
   }
   if (entry->epoch != 0 && added) {
     // A change between the open and a watch added after it produced no event: compare once
@@ -268,7 +275,8 @@ bool FileCache::may_have_siblings(std::string_view dir, std::uint64_t epoch,
   // The watch is in place (this epoch's record says so): a sibling created after this scan
   // makes an event, which starts a new epoch.
   const bool found =
-      directory_may_hold_suffixes(root_fd_, dir, symlinks_, {".br", ".gz"}, kMaxScannedNames);
+      directory_may_hold_suffixes(root_fd_, dir, symlinks_, {".br", ".gz", ".zst"},
+                                  kMaxScannedNames);
   std::lock_guard lock(watched_mutex_);
   auto it = watched_.find(dir);
   if (it != watched_.end() && it->second.epoch == epoch) {

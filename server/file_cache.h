@@ -11,7 +11,7 @@
 // (inotify limits, no /proc), that entry falls back to one fstatat() per hit, rebuilding when
 // the inode, size or mtime changed. Every entry is rebuilt at least every kRecheckMs (1 s).
 // A directory already watched in the current epoch is not watched again on the next miss, and
-// its names are scanned once (per epoch, at most every kRecheckMs) for .br/.gz siblings, so that
+// its names are scanned once (per epoch, at most every kRecheckMs) for .br/.gz/.zst siblings, so that
 // a file in a directory without any costs no sibling probes. Lookups that find nothing to serve
 // (404, a directory without its index) and rendered directory listings are kept the same way,
 // in bounds of their own.
@@ -87,7 +87,10 @@ struct CachedFile {
   FileRepresentation identity;
   FileRepresentation br;  // present when br.file is open
   FileRepresentation gz;
-  bool has_variants() const { return static_cast<bool>(br.file) || static_cast<bool>(gz.file); }
+  FileRepresentation zst;
+  bool has_variants() const {
+    return static_cast<bool>(br.file) || static_cast<bool>(gz.file) || static_cast<bool>(zst.file);
+  }
   std::int64_t built_ms = 0;
   // The cache epoch the entry was built in; 0 when its directories are not all watched.
   std::uint64_t epoch = 0;
@@ -158,7 +161,7 @@ class FileCache {
 
   std::size_t size() const;         // entries, for tests
   std::size_t misses_kept() const;  // cached 404s and directories without an index, for tests
-  // Sibling opens tried (.br and .gz each count), for tests: a directory whose scan found no
+  // Sibling opens tried (.br, .gz and .zst each count), for tests: a directory whose scan found no
   // sibling names costs none.
   std::uint64_t sibling_probes() const { return sibling_probes_.load(std::memory_order_relaxed); }
   // Drops every entry (connections sending one keep it until they finish); returns how many.
@@ -209,7 +212,7 @@ class FileCache {
   // listings cannot crowd small files out of the memory limit.
   static constexpr std::size_t kMaxListingBytes = 256 * 1024;
   // A directory with more names than this is not scanned for siblings: each file in it is
-  // probed for its .br/.gz instead.
+  // probed for its .br/.gz/.zst instead.
   static constexpr std::size_t kMaxScannedNames = 4096;
 
  private:
@@ -274,7 +277,7 @@ class FileCache {
   struct WatchedDirectory {
     std::uint64_t epoch = 0;
     std::uint64_t stamp = 0;  // watch_clock_ when the watch was added
-    // The last scan of its names for siblings (.br, .gz), made after the watch was added:
+    // The last scan of its names for siblings (.br, .gz, .zst), made after the watch was added:
     // when (-1 = never) and whether it found one.
     std::int64_t scanned_ms = -1;
     bool siblings = true;

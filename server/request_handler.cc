@@ -192,6 +192,7 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   facts.identity = describe(entry->identity);
   facts.br = describe(entry->br);
   facts.gzip = describe(entry->gz);
+  facts.zstd = describe(entry->zst);
   facts.content_type = entry->content_type;
   // A copy compressed on the fly, when the client prefers a coding no sidecar provides.
   const std::shared_ptr<const CompressedCopy> copy = compressed_copy(entry, facts);
@@ -205,6 +206,7 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   const bool from_copy = copy && d.coding == copy->coding;
   const FileRepresentation& rep = d.coding == Coding::kBrotli ? entry->br
                                   : d.coding == Coding::kGzip ? entry->gz
+                                  : d.coding == Coding::kZstd ? entry->zst
                                                               : entry->identity;
   const RepresentationFacts& chosen = facts.of(d.coding);
 

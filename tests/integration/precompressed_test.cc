@@ -112,6 +112,37 @@ TEST_F(PrecompressedTest, CurlCompressedDecodesTheGzipSibling) {
   EXPECT_EQ(body, kText);
 }
 
+// A .zst sidecar made by zstd(1) joins .br and .gz: served for zstd, with its own tag, chosen by
+// weight, and decoded by the real decoder.
+TEST(PrecompressedZstdTest, AZstdSidecarIsServedForZstd) {
+  CorkProcess server;
+  const auto plain = server.put("doc.txt", kText);
+  set_mtime(plain, 1'000'000'000);
+  int exit_status = -1;
+  run_command("zstd -q -19 -c " + shell_quote(plain.string()) + " > " +
+                  shell_quote(plain.string() + ".zst"),
+              exit_status);
+  ASSERT_EQ(exit_status, 0) << "zstd failed";
+  const std::string zst = read_file(plain.string() + ".zst");
+  server.put("doc.txt.gz", "GZ");
+  ASSERT_TRUE(server.start());
+  HttpResponse r;
+  ASSERT_TRUE(fetch(server.port(), get_request("/doc.txt", "Accept-Encoding: gzip, zstd\r\n"), r));
+  EXPECT_EQ(r.header("content-encoding"), "zstd") << "ties: zstd before gzip";
+  EXPECT_EQ(r.header("vary"), "Accept-Encoding");
+  EXPECT_EQ(r.body, zst);
+  ASSERT_TRUE(r.header("etag"));
+  EXPECT_NE(r.header("etag")->find("-zst\""), std::string::npos) << *r.header("etag");
+  ASSERT_TRUE(
+      fetch(server.port(), get_request("/doc.txt", "Accept-Encoding: gzip, zstd;q=0.5\r\n"), r));
+  EXPECT_EQ(r.header("content-encoding"), "gzip");
+  auto decoded = run_command("curl -sS -H 'Accept-Encoding: zstd' http://127.0.0.1:" +
+                                 std::to_string(server.port()) + "/doc.txt | zstd -d -c",
+                             exit_status);
+  ASSERT_EQ(exit_status, 0);
+  EXPECT_EQ(decoded, kText);
+}
+
 TEST(PrecompressedOffTest, SiblingsAreIgnoredWhenOff) {
   CorkProcess server;
   server.put("page.html", kText);

@@ -107,9 +107,9 @@ TEST(ProcessTest, CheckPrintsTheDescriptorBudget) {
                                                    "[http]\nfile_cache_entries = 10\n");
   RunResult run = run_cork({"-c", path.string(), "--check"});
   EXPECT_TRUE(run.exited_with(0)) << describe(run);
-  EXPECT_NE(run.out.find("configuration OK; descriptors 166 (hard limit "), std::string::npos)
+  EXPECT_NE(run.out.find("configuration OK; descriptors 176 (hard limit "), std::string::npos)
       << run.out;
-  EXPECT_NE(run.out.find("): 100 connections, 30 file cache, 36 server"), std::string::npos)
+  EXPECT_NE(run.out.find("): 100 connections, 40 file cache, 36 server"), std::string::npos)
       << run.out;
 }
 

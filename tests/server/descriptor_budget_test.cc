@@ -21,7 +21,7 @@ TEST(DescriptorBudget, AGenerousLimitGivesEveryoneWhatTheyAskAndSetsTheSoftLimit
   const DescriptorBudget b = plan_descriptors(needs(10'000, 2, 4096), 1'048'576);
   EXPECT_EQ(b.server, DescriptorBudget::kServerFiles + 2 * DescriptorBudget::kPerWorker);
   EXPECT_EQ(b.connections, 10'000u);
-  EXPECT_EQ(b.file_cache, 4096u * 3);  // a file and its .br and .gz siblings
+  EXPECT_EQ(b.file_cache, 4096u * 4);  // a file and its .br, .gz and .zst siblings
   EXPECT_EQ(b.limit, b.server + b.connections + b.file_cache);
   EXPECT_FALSE(b.connections_lowered());
   EXPECT_EQ(plan_descriptors(needs(10'000, 2, 4096, false), RLIM_INFINITY).file_cache, 4096u);
@@ -61,7 +61,7 @@ TEST(DescriptorBudget, ALimitBelowTheServersOwnFilesHoldsNoConnection) {
 TEST(DescriptorBudget, DescribesItselfInOneLine) {
   const DescriptorBudget b = plan_descriptors(needs(100, 1, 10), 10'000);
   EXPECT_EQ(b.describe(),
-            "descriptors 166 (hard limit 10000): 100 connections, 30 file cache, 36 "
+            "descriptors 176 (hard limit 10000): 100 connections, 40 file cache, 36 "
             "server");
 }
 

@@ -356,6 +356,21 @@ TEST_F(FileCacheTest, ADirectoryWithoutSiblingNamesCostsNoProbes) {
   EXPECT_GT(cache.sibling_probes(), first);
 }
 
+TEST_F(FileCacheTest, AZstdSiblingIsFoundBesideTheOthers) {
+  write("z.txt", "zzz");
+  write("z.txt.zst", "zst bytes");
+  FileCache cache(root_fd_.get(), SymlinkPolicy::kInside, true, "", entries(100));
+  auto r = get(cache, "/z.txt");
+  ASSERT_TRUE(r.file);
+  EXPECT_TRUE(r.file->zst.file);
+  EXPECT_EQ(r.file->zst.body, "zst bytes");
+  EXPECT_FALSE(r.file->br.file);
+  EXPECT_TRUE(r.file->has_variants());
+  EXPECT_NE(r.file->zst.fields_200.find("Content-Encoding: zstd\r\n"), std::string::npos)
+      << r.file->zst.fields_200;
+  EXPECT_EQ(cache.descriptors().held(), 2u);
+}
+
 TEST_F(FileCacheTest, ADirectoryWithSiblingNamesIsProbedPerFile) {
   write("a.txt.br", "br");
   write("b.txt", "b");

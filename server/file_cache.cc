@@ -274,9 +274,8 @@ bool FileCache::may_have_siblings(std::string_view dir, std::uint64_t epoch,
   }
   // The watch is in place (this epoch's record says so): a sibling created after this scan
   // makes an event, which starts a new epoch.
-  const bool found =
-      directory_may_hold_suffixes(root_fd_, dir, symlinks_, {".br", ".gz", ".zst"},
-                                  kMaxScannedNames);
+  const bool found = directory_may_hold_suffixes(root_fd_, dir, symlinks_, {".br", ".gz", ".zst"},
+                                                 kMaxScannedNames);
   std::lock_guard lock(watched_mutex_);
   auto it = watched_.find(dir);
   if (it != watched_.end() && it->second.epoch == epoch) {

@@ -11,9 +11,9 @@
 // (inotify limits, no /proc), that entry falls back to one fstatat() per hit, rebuilding when
 // the inode, size or mtime changed. Every entry is rebuilt at least every kRecheckMs (1 s).
 // A directory already watched in the current epoch is not watched again on the next miss, and
-// its names are scanned once (per epoch, at most every kRecheckMs) for .br/.gz/.zst siblings, so that
-// a file in a directory without any costs no sibling probes. Lookups that find nothing to serve
-// (404, a directory without its index) and rendered directory listings are kept the same way,
+// its names are scanned once (per epoch, at most every kRecheckMs) for .br/.gz/.zst siblings, so
+// that a file in a directory without any costs no sibling probes. Lookups that find nothing to
+// serve (404, a directory without its index) and rendered directory listings are kept the same way,
 // in bounds of their own.
 // Once the map is full, a file is admitted on its second miss within a while (seen_before), so
 // that one requested once is served and closed without evicting another; its body, read for that

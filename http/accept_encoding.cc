@@ -111,6 +111,41 @@ int coding_weight(std::string_view accept_encoding, std::string_view coding) {
   return star > 0 ? star : 0;
 }
 
+CodingWeights coding_weights(std::string_view accept_encoding) {
+  // Lowest q of the entries naming each; -1 when none does. Index: br, gzip, zstd, identity, *.
+  int listed[5] = {-1, -1, -1, -1, -1};
+  static constexpr std::string_view kNames[4] = {"br", "gzip", "zstd", "identity"};
+  std::string_view rest = accept_encoding;
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    if (auto element = parse_element(rest.substr(0, comma))) {
+      int index = -1;
+      if (element->coding == "*") {
+        index = 4;
+      } else {
+        for (int i = 0; i < 4 && index < 0; ++i) {
+          if (same_coding(element->coding, kNames[i])) index = i;
+        }
+      }
+      if (index >= 0) {
+        int& q = listed[index];
+        q = q < 0 ? element->q : std::min(q, element->q);
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  const int star = listed[4];
+  auto weight = [&](int i) { return listed[i] >= 0 ? listed[i] : (star > 0 ? star : 0); };
+  CodingWeights w;
+  w.br = weight(0);
+  w.gzip = weight(1);
+  w.zstd = weight(2);
+  // RFC 9110 12.5.3: identity is acceptable by default, unless excluded by "*;q=0".
+  w.identity = listed[3] >= 0 ? listed[3] : (star == 0 ? 0 : 1);
+  return w;
+}
+
 bool accepts_coding(std::string_view accept_encoding, std::string_view coding) {
   return coding_weight(accept_encoding, coding) > 0;
 }

@@ -32,4 +32,14 @@ bool accepts_coding(std::string_view accept_encoding, std::string_view coding);
 // a coding wants it. accepts_coding(v, c) == (coding_weight(v, c) > 0).
 int coding_weight(std::string_view accept_encoding, std::string_view coding);
 
+// coding_weight() of br, gzip, zstd and identity, from one pass over the field value (what a
+// response chooses among). Copyable value.
+struct CodingWeights {
+  int br = 0;
+  int gzip = 0;
+  int zstd = 0;
+  int identity = 1000;  // an absent field accepts identity
+};
+CodingWeights coding_weights(std::string_view accept_encoding);
+
 }  // namespace cork

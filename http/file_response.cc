@@ -22,16 +22,40 @@ const RepresentationFacts& FileFacts::of(Coding coding) const {
   return identity;
 }
 
+int weight_of(const CodingWeights& weights, Coding coding) {
+  switch (coding) {
+    case Coding::kBrotli:
+      return weights.br;
+    case Coding::kGzip:
+      return weights.gzip;
+    case Coding::kZstd:
+      return weights.zstd;
+    case Coding::kIdentity:
+      break;
+  }
+  return weights.identity;
+}
+
+CodingWeights request_coding_weights(const RequestHead& request) {
+  if (request.count("accept-encoding") == 1)
+    return coding_weights(*request.header("accept-encoding"));
+  return coding_weights(request.combined("accept-encoding").value_or(""));
+}
+
 Coding choose_coding(const RequestHead& request, const FileFacts& file) {
   if (!file.has_variants()) return Coding::kIdentity;
-  const std::string accept = request.combined("accept-encoding").value_or("");
-  return preferred_coding(accept, [&](Coding c) { return file.of(c).present; });
+  return preferred_coding(request_coding_weights(request),
+                          [&](Coding c) { return file.of(c).present; });
 }
 
 FileDecision decide_file_response(const RequestHead& request, const FileFacts& file,
                                   const FileResponseOptions& options) {
   FileDecision d;
-  d.coding = choose_coding(request, file);
+  d.coding =
+      !file.has_variants() ? Coding::kIdentity
+      : options.accept_encoding
+          ? preferred_coding(*options.accept_encoding, [&](Coding c) { return file.of(c).present; })
+          : choose_coding(request, file);
   const RepresentationFacts& rep = file.of(d.coding);
   d.vary = file.has_variants() || file.negotiable ? "Accept-Encoding" : "";
   const Validators validators{rep.etag, rep.last_modified, options.now};

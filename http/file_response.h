@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,8 @@ struct FileFacts {
 
 // The knobs of the decision. Copyable value.
 struct FileResponseOptions {
+  // The Accept-Encoding weights when the caller parsed them already (else they are parsed).
+  std::optional<CodingWeights> accept_encoding;
   std::size_t max_ranges = 16;
   std::time_t now = 0;              // the response's Date, for If-Range's strong-date rule
   std::uint64_t boundary_seed = 0;  // for a multipart/byteranges boundary (random per response)
@@ -80,10 +83,16 @@ struct FileDecision {
 // nothing else is acceptable, rather than a 406 for a static file), and for an absent or empty
 // field.
 Coding choose_coding(const RequestHead& request, const FileFacts& file);
-// The same over a field value and the set of codings present: for callers that must know which
-// coding to make before it is present (the compressor). `present(coding)` says whether it is.
+// Accept-Encoding's weights for br, gzip, zstd and identity (all its fields as one list).
+CodingWeights request_coding_weights(const RequestHead& request);
+// The same over the field's weights (coding_weights()) and the set of codings present: for
+// callers that must know which coding to make before it is present (the compressor).
+// `present(coding)` says whether it is. An absent or empty field weighs every coding 0:
+// identity.
 template <typename Present>
-Coding preferred_coding(std::string_view accept_encoding, Present present);
+Coding preferred_coding(const CodingWeights& weights, Present present);
+// The weight of one coding in `weights`; identity's for Coding::kIdentity.
+int weight_of(const CodingWeights& weights, Coding coding);
 // The weight order of the codings at equal q.
 inline constexpr Coding kCodingPreference[] = {Coding::kBrotli, Coding::kZstd, Coding::kGzip};
 
@@ -95,13 +104,12 @@ FileDecision decide_file_response(const RequestHead& request, const FileFacts& f
                                   const FileResponseOptions& options);
 
 template <typename Present>
-Coding preferred_coding(std::string_view accept_encoding, Present present) {
-  if (accept_encoding.empty()) return Coding::kIdentity;
+Coding preferred_coding(const CodingWeights& weights, Present present) {
   Coding best = Coding::kIdentity;
   int best_q = 0;
   for (const Coding coding : kCodingPreference) {
     if (!present(coding)) continue;
-    const int q = coding_weight(accept_encoding, coding_name(coding));
+    const int q = weight_of(weights, coding);
     if (q > best_q) {
       best = coding;
       best_q = q;
@@ -109,7 +117,7 @@ Coding preferred_coding(std::string_view accept_encoding, Present present) {
   }
   if (best_q == 0) return Coding::kIdentity;
   // Identity wins only when the client weighs it above every coding it could get.
-  return coding_weight(accept_encoding, "identity") > best_q ? Coding::kIdentity : best;
+  return weights.identity > best_q ? Coding::kIdentity : best;
 }
 
 }  // namespace cork

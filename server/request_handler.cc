@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <optional>
 #include <random>
 #include <utility>
 #include <vector>
@@ -86,6 +87,7 @@ class RequestHandler::Planner {
   ResponsePlan plan_;
   bool reads_body_ = false;  // the connection reads (and discards) the body before answering
   bool expect_continue_ = false;
+  std::optional<CodingWeights> accept_encoding_;  // Accept-Encoding, once parsed
 };
 
 ResponseHead RequestHandler::Planner::base_head(int status) const {
@@ -197,6 +199,7 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   // A copy compressed on the fly, when the client prefers a coding no sidecar provides.
   const std::shared_ptr<const CompressedCopy> copy = compressed_copy(entry, facts);
   FileResponseOptions options;
+  options.accept_encoding = accept_encoding_;  // parsed once, when compressed_copy() did
   options.max_ranges = settings_->max_ranges;
   options.now = facts_.wall;
   options.boundary_seed = next_boundary_seed();
@@ -284,9 +287,9 @@ std::shared_ptr<const CompressedCopy> RequestHandler::Planner::compressed_copy(
   }
   // RFC 9110 12.5.5: the answer depends on Accept-Encoding whatever is sent now.
   facts.negotiable = true;
-  const std::string accept = request_.combined("accept-encoding").value_or("");
-  const Coding want =
-      preferred_coding(accept, [&](Coding c) { return facts.of(c).present || policy.offers(c); });
+  accept_encoding_ = request_coding_weights(request_);
+  const Coding want = preferred_coding(
+      *accept_encoding_, [&](Coding c) { return facts.of(c).present || policy.offers(c); });
   if (want == Coding::kIdentity || facts.of(want).present) return nullptr;  // a sidecar wins
   std::shared_ptr<const CompressedCopy> copy =
       handler_.compressor_->get_or_schedule(entry, want, policy.level(want));

@@ -54,6 +54,7 @@ benchmark: absolute numbers are those of this box, the ratios are what to compar
 import argparse
 import collections
 import datetime
+import gzip
 import hashlib
 import http.client
 import json
@@ -70,6 +71,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -90,24 +92,30 @@ CORES = len(os.sched_getaffinity(0))
 PEER_NOTES = {
     "cork": f"`threads = {CORES}` (one worker per core, as `threads = 0` would choose), "
             "`access_log = off`, `autoindex = on` for the listing; otherwise its defaults "
-            "(open-file cache of `file_cache_entries` files).",
+            "(open-file cache of `file_cache_entries` files; compression on the fly at br 9, "
+            "zstd 12, gzip 6, each file compressed once and kept in memory).",
     "nginx": "`worker_processes auto` (one per core), `sendfile on`, `tcp_nopush on`, "
              "`open_file_cache` with as many entries as cork's file cache and "
              "`open_file_cache_errors on` (the nginx documentation's example; it caches the "
              "404's failed lookup too), `autoindex on`, no access log, keep-alive without a "
              "practical request limit. nginx docs: ngx_core_module worker_processes, "
-             "ngx_http_core_module sendfile/tcp_nopush/open_file_cache.",
+             "ngx_http_core_module sendfile/tcp_nopush/open_file_cache. Compression: `gzip on` "
+             "(level 1, its default) and Debian's brotli filter module, `brotli on` (level 6, "
+             "its default), for HTML, CSS, JavaScript and SVG; both compress per request.",
     "lighttpd": "one process (`server.max-worker = 0`, the default, which lighttpd's "
                 "documentation strongly recommends on systems with sendfile(): wiki "
                 "Server_max-workerDetails), its default network backend (sendfile) and stat "
                 "cache (`simple`, default and recommended: Server_stat-cache-engineDetails), "
                 "`dir-listing.activate`, no access log, keep-alive without a practical request "
-                "limit.",
+                "limit. Compression: `mod_deflate` with `deflate.cache-dir` (each file compressed "
+                "once and kept on disk), `deflate.allowed-encodings` br, zstd, gzip at its "
+                "default levels, for HTML, CSS, JavaScript and SVG.",
     "lighttpd-mw": f"the same with `server.max-worker = {CORES}` (one worker process per core, "
                    "which the same page suggests trying when lighttpd is CPU-bound).",
     "h2o": f"`num-threads: {CORES}` (its default: the number of online processors), "
            "`file.dirlisting: ON`, no access log; h2o 2.2 reads files with pread() (no "
-           "sendfile) and has no option for it.",
+           "sendfile) and has no option for it. Compression: `compress: ON` (gzip and br at "
+           "its default levels, per request).",
     BASELINE: "the --baseline build, configured like cork.",
 }
 
@@ -120,6 +128,11 @@ MANY_SEED = 20240612
 # list/: a folder of LIST_ENTRIES small files, listed by every server.
 LIST_DIR, LIST_ENTRIES = "list", 100
 MISSING = "no-such-file.bin"
+# text/: what the compressed scenario requests in turn, with Accept-Encoding: a 100 KiB
+# JavaScript file (generated) and the bundled site's text files (copied from www/).
+TEXT_DIR, TEXT_JS, TEXT_JS_SIZE = "text", "bundle.js", 100 * 1024
+TEXT_SITE = ["index.html", "style.css", "app.js", "cork.svg"]
+ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what Chromium sends
 
 
 class Scenario(collections.namedtuple("Scenario", "name path conns extra factor desc kind",
@@ -147,6 +160,9 @@ SCENARIOS = [
     Scenario("404", MISSING, 64, [], 1, "404 (missing file), keep-alive, 64 conns", "404"),
     Scenario("listing", LIST_DIR + "/", 64, [], 1,
              f"listing of {LIST_ENTRIES} entries, keep-alive, 64 conns", "listing"),
+    Scenario("compressed", f"{TEXT_DIR}/{TEXT_JS}", 64, ["-H", f"Accept-Encoding: {ACCEPT_ENCODING}"],
+             1, "100 KiB JS and the site's text files in turn, compressed, 64 conns",
+             "compressed"),
 ]
 MEMORY_SCENARIO = "1k-ka-1000"
 
@@ -179,6 +195,20 @@ response = function(status, headers, body)
   if status ~= 404 then unexpected = unexpected + 1 end
 end
 """
+# compressed: each wrk thread requests the text files in turn (Accept-Encoding from -H).
+WRK_LUA_TEXT = r"""
+local reqs = {}
+local n = 0
+init = function(args)
+  for _, name in ipairs({%(names)s}) do
+    table.insert(reqs, wrk.format("GET", "/%(dir)s/" .. name))
+  end
+end
+request = function()
+  n = n %% #reqs + 1
+  return reqs[n]
+end
+"""
 # many-files: each wrk thread requests files of many/ at random, from its own reproducible
 # sequence (seed + thread number); the requests are formatted once, in init().
 WRK_LUA_MANY = r"""
@@ -195,7 +225,13 @@ end
 """
 
 APT_PACKAGES = {"nginx": "nginx-light", "lighttpd": "lighttpd", "h2o": "h2o", "wrk": "wrk",
-                "gnuplot": "gnuplot-nox", "ps": "procps", "strace": "strace"}
+                "gnuplot": "gnuplot-nox", "ps": "procps", "strace": "strace",
+                "brotli": "brotli", "zstd": "zstd",
+                "nginx-brotli": "libnginx-mod-http-brotli-filter",
+                "lighttpd-deflate": "lighttpd-mod-deflate"}
+# The peers' compression modules (Debian packages), checked by file.
+MODULE_FILES = {"nginx-brotli": "/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so",
+                "lighttpd-deflate": "/usr/lib/lighttpd/mod_deflate.so"}
 BINARIES = {"nginx": "/usr/sbin/nginx", "lighttpd": "/usr/sbin/lighttpd", "h2o": "/usr/bin/h2o"}
 
 
@@ -374,9 +410,12 @@ class Server:
 
 def ensure_packages(servers, syscalls):
     peers = dict.fromkeys(PEER_OF[s] for s in servers if PEER_OF[s] not in ("cork", BASELINE))
-    need = ["wrk", "ps"] + list(peers) + (["strace"] if syscalls else ["gnuplot"])
+    need = ["wrk", "ps", "brotli", "zstd"] + list(peers) + (["strace"] if syscalls else ["gnuplot"])
+    need += [m for m, peer in (("nginx-brotli", "nginx"), ("lighttpd-deflate", "lighttpd"))
+             if peer in peers]
     missing = [APT_PACKAGES[t] for t in need
-               if not shutil.which(t) and not os.path.exists(BINARIES.get(t, "/nonexistent"))]
+               if not shutil.which(t) and not os.path.exists(BINARIES.get(t, "/nonexistent"))
+               and not os.path.exists(MODULE_FILES.get(t, "/nonexistent"))]
     if not missing:
         return
     log(f"installing: {' '.join(missing)}")
@@ -440,14 +479,45 @@ def list_name(i):
     return f"entry-{i:03d}.txt"
 
 
-ROOT_LAYOUT = 2  # raise when what ensure_root writes changes
+def text_js():
+    """A JavaScript file of TEXT_JS_SIZE bytes that compresses like real code: functions with
+    varied names, numbers and strings from a fixed seed."""
+    r = random.Random("cork-bench-text")
+    words = ["render", "state", "props", "update", "value", "index", "event", "handler", "node",
+             "list", "item", "count", "error", "result", "options", "config", "request", "data"]
+    out = []
+    size = 0
+    i = 0
+    while size < TEXT_JS_SIZE:
+        a, b, c = (r.choice(words) for _ in range(3))
+        line = (f"export function {a}{b.title()}{i}({c}, {b}) {{\n"
+                f"  const {a}_{i} = {c}.{b} ?? {r.randint(0, 99999)};\n"
+                f"  if ({a}_{i} > {r.randint(0, 999)}) return \"{a}-{c}-{r.randint(0, 9999)}\";\n"
+                f"  return {b}.map(({a}) => {a} * {r.randint(2, 97)} + {a}_{i});\n}}\n")
+        out.append(line)
+        size += len(line)
+        i += 1
+    return "".join(out).encode()[:TEXT_JS_SIZE]
+
+
+def text_files():
+    """name -> bytes of the compressed scenario's files."""
+    files = {TEXT_JS: text_js()}
+    for name in TEXT_SITE:
+        with open(os.path.join(REPO, "www", name), "rb") as f:
+            files[name] = f.read()
+    return files
+
+
+ROOT_LAYOUT = 3  # raise when what ensure_root writes changes
 
 
 def ensure_root(cache, many_count):
     """The document root, generated once under cache as root-<key>, where key names the layout:
     a later run reuses it, a changed layout gets a new folder (and the old one is removed). It is
     built in a temporary folder and renamed into place, so a folder of that name is complete."""
-    layout = [ROOT_LAYOUT, FILES, MANY_FOLDERS, MANY_SIZE, many_count, LIST_ENTRIES]
+    layout = [ROOT_LAYOUT, FILES, MANY_FOLDERS, MANY_SIZE, many_count, LIST_ENTRIES,
+              {k: hashlib.sha256(v).hexdigest() for k, v in text_files().items()}]
     key = hashlib.sha256(json.dumps(layout).encode()).hexdigest()[:12]
     root = os.path.join(cache, f"root-{key}")
     if os.path.isdir(root):
@@ -482,6 +552,9 @@ def ensure_root(cache, many_count):
         mkdir(LIST_DIR)
         for i in range(LIST_ENTRIES):
             write(f"{LIST_DIR}/{list_name(i)}", f"entry {i}\n".encode())
+        mkdir(TEXT_DIR)
+        for name, data in text_files().items():
+            write(f"{TEXT_DIR}/{name}", data)
         try:
             os.rename(tmp, root)
         except OSError:
@@ -541,7 +614,9 @@ level = warn
     if name == "nginx":
         conf = os.path.join(d, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(f"""worker_processes auto;
+            brotli = (f"load_module {MODULE_FILES['nginx-brotli']};\n"
+                      if os.path.exists(MODULE_FILES["nginx-brotli"]) else "")
+            f.write(f"""{brotli}worker_processes auto;
 worker_rlimit_nofile {NOFILE};
 daemon off;
 master_process on;
@@ -557,8 +632,12 @@ http {{
   keepalive_requests 100000000;
   keepalive_timeout 65s;
   autoindex on;
-  types {{ application/octet-stream bin; text/plain txt; }}
+  types {{ application/octet-stream bin; text/plain txt; text/html html; text/css css;
+          application/javascript js; image/svg+xml svg; }}
   default_type application/octet-stream;
+  gzip on;
+  gzip_types text/css application/javascript image/svg+xml;
+  {"brotli on; brotli_types text/css application/javascript image/svg+xml;" if brotli else ""}
   client_body_temp_path {d}/tmp;
   server {{
     listen 127.0.0.1:{port} backlog=4096;
@@ -575,7 +654,8 @@ http {{
         # process (its default), "lighttpd-mw" one worker process per core.
         workers = f"server.max-worker = {CORES}\n" if name == "lighttpd-mw" else ""
         with open(conf, "w") as f:
-            f.write(f"""server.modules = ("mod_dirlisting")
+            os.makedirs(os.path.join(d, "deflate-cache"))
+            f.write(f"""server.modules = ("mod_dirlisting", "mod_deflate")
 server.document-root = "{root}"
 server.bind = "127.0.0.1"
 server.port = {port}
@@ -586,7 +666,12 @@ server.max-keep-alive-requests = 65535
 server.max-keep-alive-idle = 65
 server.errorlog = "{d}/error.log"
 dir-listing.activate = "enable"
-mimetype.assign = (".bin" => "application/octet-stream", ".txt" => "text/plain")
+mimetype.assign = (".bin" => "application/octet-stream", ".txt" => "text/plain",
+                   ".html" => "text/html", ".css" => "text/css",
+                   ".js" => "text/javascript", ".svg" => "image/svg+xml")
+deflate.cache-dir = "{d}/deflate-cache"
+deflate.mimetypes = ("text/html", "text/css", "text/javascript", "image/svg+xml")
+deflate.allowed-encodings = ("br", "zstd", "gzip")
 """)
         version = version_of([BINARIES["lighttpd"], "-v"], r"lighttpd/(\S+)")
         return Server(name, port, [BINARIES["lighttpd"], "-D", "-f", conf], logfile, version, conf)
@@ -608,6 +693,7 @@ hosts:
       /:
         file.dir: {root}
         file.dirlisting: ON
+        compress: ON
 """)
         version = version_of([BINARIES["h2o"], "-v"], r"h2o version (\S+)")
         return Server(name, port, [BINARIES["h2o"], "-c", conf], logfile, version, conf)
@@ -694,11 +780,53 @@ def verify(server, digests, many_count):
                      f"{len(missing)} of {LIST_ENTRIES} entries missing (expected 200, an HTML "
                      "listing naming them all)")
         facts["listing"] = sizes(resp, body)
+        facts["compressed"] = verify_compressed(server, conn, get, sizes, fail)
     except (OSError, http.client.HTTPException) as e:
         fail(f"GET failed: {e!r}")
     finally:
         conn.close()
     return facts
+
+
+def decode(coding, body):
+    """The body decoded by a real decoder: Python's gzip, the brotli and zstd tools."""
+    if coding == "gzip":
+        return gzip.decompress(body)
+    tool = {"br": ["brotli", "-d", "-c"], "zstd": ["zstd", "-d", "-c"]}.get(coding)
+    if tool is None:
+        return None
+    return subprocess.run(tool, input=body, capture_output=True, check=True).stdout
+
+
+def verify_compressed(server, conn, get, sizes, fail):
+    """Every text file with Accept-Encoding: the right bytes once decoded; the JavaScript file
+    compressed (cork makes its copy after the first request: asked again for up to 10 s).
+    Returns the JavaScript answer's coding and sizes, for the report."""
+    files = text_files()
+    result = None
+    for name in [TEXT_JS] + TEXT_SITE:
+        deadline = time.time() + 10
+        while True:
+            conn.request("GET", f"/{TEXT_DIR}/{name}", headers={"Accept-Encoding": ACCEPT_ENCODING})
+            resp = conn.getresponse()
+            body = resp.read()
+            coding = (resp.getheader("Content-Encoding") or "").lower()
+            if resp.status != 200:
+                fail(f"GET /{TEXT_DIR}/{name} -> {resp.status}")
+            if coding or name != TEXT_JS or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        try:
+            decoded = decode(coding, body) if coding else body
+        except (OSError, subprocess.CalledProcessError, EOFError, zlib.error) as e:
+            fail(f"GET /{TEXT_DIR}/{name}: {coding} body does not decode: {e!r}")
+        if decoded != files[name]:
+            fail(f"GET /{TEXT_DIR}/{name}: {coding or 'identity'} body differs from the file")
+        if name == TEXT_JS:
+            if not coding:
+                fail(f"GET /{TEXT_DIR}/{name} with Accept-Encoding: never compressed")
+            result = dict(sizes(resp, body), coding=coding)
+    return result
 
 
 # ---------------------------------------------------------------- running wrk
@@ -989,8 +1117,9 @@ def render_markdown(meta, scenarios, servers, summary, memory, crashes, notes):
     if answers:
         L.append("What the 404 and listing scenarios get from each server (head size as parsed, "
                  "near enough):\n")
-        L.append("| server | 404: head + body | listing: head + body |")
-        L.append("|---|---:|---:|")
+        L.append("| server | 404: head + body | listing: head + body | compressed 100 KiB JS: "
+                 "coding, head + body |")
+        L.append("|---|---:|---:|---:|")
         for s in servers:
             a = answers.get(s)
             if not a:
@@ -999,7 +1128,9 @@ def render_markdown(meta, scenarios, servers, summary, memory, crashes, notes):
             def size(k):
                 return (f"{a[k]['head']} + {a[k]['body']:,} B"
                         + (" (chunked)" if a[k].get("chunked") else "")) if k in a else "–"
-            L.append(f"| {s} | {size('404')} | {size('listing')} |")
+            comp = a.get("compressed")
+            comp_text = f"{comp['coding']}, {size('compressed')}" if comp else "–"
+            L.append(f"| {s} | {size('404')} | {size('listing')} | {comp_text} |")
         L.append("")
 
     if "cork" in servers and peers:
@@ -1432,6 +1563,9 @@ def main():
             if sc.kind == "many":
                 f.write(WRK_LUA_MANY % {"seed": MANY_SEED, "count": many_count, "dir": MANY_DIR,
                                         "folders": MANY_FOLDERS})
+            if sc.kind == "compressed":
+                names = ", ".join(f'"{n}"' for n in [TEXT_JS] + TEXT_SITE)
+                f.write(WRK_LUA_TEXT % {"names": names, "dir": TEXT_DIR})
     runner = Runner(lua_paths, timeout_s=10)
 
     if args.syscalls:

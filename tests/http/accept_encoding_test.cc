@@ -166,5 +166,19 @@ TEST(CodingWeight, ListedStarAndIdentity) {
   EXPECT_EQ(coding_weight("gzip;q=abc", "gzip"), 0);
 }
 
+TEST(CodingWeight, OnePassAgreesWithEachCodingsWeight) {
+  for (const char* value :
+       {"", "gzip", "br;q=0.5, gzip", "*;q=0.3, zstd;q=0.9", "*;q=0", "identity;q=0.7, br",
+        "x-gzip;q=0.4, gzip;q=0.6", "gzip;q=abc, br;level=9", "*, br;q=0", ";;, ,", "IDENTITY;Q=0",
+        "gzip, deflate, br, zstd"}) {
+    SCOPED_TRACE(value);
+    const CodingWeights w = coding_weights(value);
+    EXPECT_EQ(w.br, coding_weight(value, "br"));
+    EXPECT_EQ(w.gzip, coding_weight(value, "gzip"));
+    EXPECT_EQ(w.zstd, coding_weight(value, "zstd"));
+    EXPECT_EQ(w.identity, coding_weight(value, "identity"));
+  }
+}
+
 }  // namespace
 }  // namespace cork

@@ -139,11 +139,11 @@ TEST(FileResponse, ANegotiableFileVariesEvenWithoutACodedRepresentation) {
 TEST(FileResponse, PreferredCodingAmongThoseThatCouldBeMade) {
   auto all = [](Coding) { return true; };
   auto no_br = [](Coding c) { return c != Coding::kBrotli; };
-  EXPECT_EQ(preferred_coding("gzip, deflate, br, zstd", all), Coding::kBrotli);
-  EXPECT_EQ(preferred_coding("gzip, deflate, br, zstd", no_br), Coding::kZstd);
-  EXPECT_EQ(preferred_coding("", all), Coding::kIdentity);
-  EXPECT_EQ(preferred_coding("identity", all), Coding::kIdentity);
-  EXPECT_EQ(preferred_coding("br;q=0", no_br), Coding::kIdentity);
+  EXPECT_EQ(preferred_coding(coding_weights("gzip, deflate, br, zstd"), all), Coding::kBrotli);
+  EXPECT_EQ(preferred_coding(coding_weights("gzip, deflate, br, zstd"), no_br), Coding::kZstd);
+  EXPECT_EQ(preferred_coding(coding_weights(""), all), Coding::kIdentity);
+  EXPECT_EQ(preferred_coding(coding_weights("identity"), all), Coding::kIdentity);
+  EXPECT_EQ(preferred_coding(coding_weights("br;q=0"), no_br), Coding::kIdentity);
 }
 
 TEST(FileResponse, AbsentSiblingIsNotChosen) {

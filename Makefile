@@ -146,7 +146,7 @@ clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
 
 # `make bench`: cork against nginx, lighttpd (one process and one per core) and h2o on loopback
-# (tests/bench/compare.py, about 23 minutes: 9 scenarios x 5 servers x 5 rounds of 5 s;
+# (tests/bench/compare.py, about 25 minutes: 10 scenarios x 5 servers x 5 rounds of 5 s;
 # BENCH_SECONDS, BENCH_ROUNDS, BENCH_SERVERS, BENCH_SCENARIOS choose the runs, see
 # tests/bench/README.md); writes tests/bench/results/latest.{md,png,json}.
 # `make bench BENCH_ARGS=--syscalls`: syscalls per request of cork and nginx under strace.

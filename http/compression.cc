@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <memory>
 
 #include "http/ascii.h"
 
@@ -32,6 +33,7 @@ std::optional<std::string> gzip(int level, std::string_view input) {
   deflateEnd(&stream);
   if (status != Z_STREAM_END) return std::nullopt;
   out.resize(produced);
+  out.shrink_to_fit();  // the bound is about the input's size: keep what the copy needs
   return out;
 }
 
@@ -46,14 +48,34 @@ std::optional<std::string> brotli(int level, std::string_view input) {
     return std::nullopt;
   }
   out.resize(size);
+  out.shrink_to_fit();
   return out;
 }
 
+// Browsers decode zstd with a window of at most 8 MiB (RFC 9659 3: "zstd" as a content coding
+// limits Window_Size to 8 MB); levels 20-22 on inputs above 8 MiB would choose a larger one.
+constexpr int kMaxZstdWindowLog = 23;
+
 std::optional<std::string> zstd(int level, std::string_view input) {
+  struct FreeContext {
+    void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+  };
+  const std::unique_ptr<ZSTD_CCtx, FreeContext> context(ZSTD_createCCtx());
+  if (!context) return std::nullopt;
+  // Below 8 MiB of input the window never exceeds the input; above, it is set to 8 MiB (also
+  // for the low levels whose own window is smaller: any decoder takes 8 MiB).
+  const bool large = input.size() > (std::size_t{1} << kMaxZstdWindowLog);
+  if (ZSTD_isError(ZSTD_CCtx_setParameter(context.get(), ZSTD_c_compressionLevel, level)) ||
+      (large &&
+       ZSTD_isError(ZSTD_CCtx_setParameter(context.get(), ZSTD_c_windowLog, kMaxZstdWindowLog)))) {
+    return std::nullopt;
+  }
   std::string out(ZSTD_compressBound(input.size()), '\0');
-  const std::size_t size = ZSTD_compress(out.data(), out.size(), input.data(), input.size(), level);
+  const std::size_t size =
+      ZSTD_compress2(context.get(), out.data(), out.size(), input.data(), input.size());
   if (ZSTD_isError(size)) return std::nullopt;
   out.resize(size);
+  out.shrink_to_fit();
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <functional>
 
@@ -29,7 +30,7 @@ std::uint32_t fnv1a(std::string_view s) {
   return h;
 }
 
-std::string copy_variant(Coding coding, int level) {
+std::string copy_variant(Coding coding, int level, std::uint64_t file_size) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string variant(coding_name(coding));
   variant += '.';
@@ -38,6 +39,10 @@ std::string copy_variant(Coding coding, int level) {
   const std::uint32_t tag = fnv1a(codec_version(coding));
   for (int shift = 28; shift >= 0; shift -= 4)
     variant += kHex[(tag >> shift) & 0xf];
+  variant += '.';
+  char size_hex[17];
+  const auto end = std::to_chars(size_hex, size_hex + sizeof size_hex, file_size, 16).ptr;
+  variant.append(size_hex, end);
   return variant;
 }
 
@@ -50,6 +55,8 @@ std::size_t Compressor::KeyHash::operator()(const Key& k) const {
   mix(static_cast<std::uint64_t>(k.size));
   mix(static_cast<std::uint64_t>(k.mtime_s));
   mix(static_cast<std::uint64_t>(k.mtime_ns));
+  mix(static_cast<std::uint64_t>(k.ctime_s));
+  mix(static_cast<std::uint64_t>(k.ctime_ns));
   mix(static_cast<std::uint64_t>(k.coding) << 8 | static_cast<std::uint64_t>(k.level));
   return h;
 }
@@ -67,8 +74,18 @@ Compressor::~Compressor() {
 std::shared_ptr<const CompressedCopy> Compressor::get_or_schedule(
     std::shared_ptr<const CachedFile> file, Coding coding, int level) {
   const struct stat& info = file->identity.info;
-  const Key key{info.st_dev,          info.st_ino, info.st_size, info.st_mtim.tv_sec,
-                info.st_mtim.tv_nsec, coding,      level};
+  // A file larger than the whole memory limit would push every other copy out (the limit is the
+  // start-up one; a reload may raise compress_max_size above it).
+  if (static_cast<std::uint64_t>(info.st_size) > limits_.memory) return nullptr;
+  const Key key{info.st_dev,
+                info.st_ino,
+                info.st_size,
+                info.st_mtim.tv_sec,
+                info.st_mtim.tv_nsec,
+                info.st_ctim.tv_sec,
+                info.st_ctim.tv_nsec,
+                coding,
+                level};
   {
     std::lock_guard lock(mutex_);
     auto [it, inserted] = slots_.try_emplace(key);
@@ -114,7 +131,8 @@ bool Compressor::read_file(const CachedFile& file, const Key& key, std::string& 
   // under a new key) compresses again.
   struct stat now {};
   return ::fstat(rep.file.get(), &now) == 0 && now.st_size == key.size &&
-         now.st_mtim.tv_sec == key.mtime_s && now.st_mtim.tv_nsec == key.mtime_ns;
+         now.st_mtim.tv_sec == key.mtime_s && now.st_mtim.tv_nsec == key.mtime_ns &&
+         now.st_ctim.tv_sec == key.ctime_s && now.st_ctim.tv_nsec == key.ctime_ns;
 }
 
 void Compressor::run(Job& job) {
@@ -123,6 +141,20 @@ void Compressor::run(Job& job) {
   thread_local const bool niced =
       ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19) == 0;
   (void)niced;
+  std::shared_ptr<CompressedCopy> copy;
+  try {
+    copy = make_copy(job);
+  } catch (const std::exception&) {
+    copy.reset();  // out of memory: the next request for the file tries again
+  }
+  if (!copy && !stopping_.load(std::memory_order_relaxed)) {
+    counters_.failed.fetch_add(1, std::memory_order_relaxed);
+  }
+  job.file.reset();  // its descriptor goes back before the next job
+  finish(job.key, std::move(copy));
+}
+
+std::shared_ptr<CompressedCopy> Compressor::make_copy(const Job& job) {
   std::shared_ptr<CompressedCopy> copy;
   std::string input;
   if (!stopping_.load(std::memory_order_relaxed) && read_file(*job.file, job.key, input)) {
@@ -139,17 +171,16 @@ void Compressor::run(Job& job) {
       copy->level = job.key.level;
       copy->useless = bytes->size() >= input.size();
       if (!copy->useless) copy->bytes = std::move(*bytes);
-      copy->etag = make_etag(job.key.mtime_s, job.key.mtime_ns,
-                             static_cast<std::uint64_t>(copy->bytes.size()),
-                             copy_variant(job.key.coding, job.key.level));
+      // The file's size in the tag too: two versions with one modification time and copies of
+      // one size still differ. (No inode or change time: the tag stays the same on every
+      // replica of an image, like the file's own.)
+      copy->etag = make_etag(
+          job.key.mtime_s, job.key.mtime_ns, static_cast<std::uint64_t>(copy->bytes.size()),
+          copy_variant(job.key.coding, job.key.level, static_cast<std::uint64_t>(job.key.size)));
       counters_.compressed.fetch_add(1, std::memory_order_relaxed);
     }
   }
-  if (!copy && !stopping_.load(std::memory_order_relaxed)) {
-    counters_.failed.fetch_add(1, std::memory_order_relaxed);
-  }
-  job.file.reset();  // its descriptor goes back before the next job
-  finish(job.key, std::move(copy));
+  return copy;
 }
 
 void Compressor::finish(const Key& key, std::shared_ptr<const CompressedCopy> copy) {
@@ -161,7 +192,7 @@ void Compressor::finish(const Key& key, std::shared_ptr<const CompressedCopy> co
       if (!copy) {
         slots_.erase(it);
       } else {
-        memory_ += copy->bytes.size();
+        memory_ += charge(*copy);
         it->second.copy = std::move(copy);
         recent_.push_front(key);
         it->second.recent = recent_.begin();
@@ -169,7 +200,7 @@ void Compressor::finish(const Key& key, std::shared_ptr<const CompressedCopy> co
         while (memory_ > limits_.memory && recent_.size() > 1) {
           auto last = slots_.find(recent_.back());
           recent_.pop_back();
-          memory_ -= last->second.copy->bytes.size();
+          memory_ -= charge(*last->second.copy);
           evicted.push_back(std::move(last->second.copy));
           slots_.erase(last);
         }

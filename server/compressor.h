@@ -14,8 +14,10 @@
 // the bytes from the cached file's descriptor and drops them when the file changed meanwhile.
 // Copies of old versions are dropped least recently used first, within the memory limit.
 //
-// Bounds: bytes of copies kept (`memory`), jobs queued (`queue`), and one file of at most
-// CompressionPolicy::max_size read at a time. Each bound refused is counted (the status page).
+// Bounds: bytes of copies kept (`memory`, each copy charged its bytes and kCopyOverhead, so that
+// useless copies are dropped in turn too), jobs queued (`queue`), one file of at most
+// CompressionPolicy::max_size (and never above `memory`) read at a time. Each bound refused is
+// counted (the status page).
 //
 // Thread-safe: all public methods may be called from any thread. Neither copyable nor movable.
 #pragma once
@@ -70,6 +72,9 @@ class Compressor {
     std::atomic<std::uint64_t> failed{0};  // unreadable, changed while read, or a library error
   };
 
+  // What a copy costs besides its bytes (its map entry, its ETag), in the memory limit.
+  static constexpr std::size_t kCopyOverhead = 256;
+
   explicit Compressor(Limits limits);
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
@@ -97,6 +102,11 @@ class Compressor {
     off_t size = 0;
     std::int64_t mtime_s = 0;
     std::int64_t mtime_ns = 0;
+    // The change time too: a file rewritten in place at its old size with its modification time
+    // set back (rsync --inplace -t, cp -p) has new bytes under an old mtime; no write can set
+    // the change time back.
+    std::int64_t ctime_s = 0;
+    std::int64_t ctime_ns = 0;
     Coding coding = Coding::kIdentity;
     int level = 0;
     bool operator==(const Key&) const = default;
@@ -113,6 +123,11 @@ class Compressor {
     std::shared_ptr<const CachedFile> file;
   };
   void run(Job& job);
+  // Reads and compresses; null when it cannot (may throw std::bad_alloc).
+  std::shared_ptr<CompressedCopy> make_copy(const Job& job);
+  static std::size_t charge(const CompressedCopy& copy) {
+    return copy.bytes.size() + kCopyOverhead;
+  }
   // Reads the file's bytes; false when it cannot, or when it changed meanwhile.
   static bool read_file(const CachedFile& file, const Key& key, std::string& out);
   // Publishes a finished copy (or forgets the slot when `copy` is null) and evicts the least

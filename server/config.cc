@@ -208,6 +208,7 @@ bool set_types(std::string_view value, std::vector<std::string>& field, std::str
     });
     if (slash == std::string_view::npos || slash == 0 || slash + 1 == name.size() ||
         name.find('/', slash + 1) != std::string_view::npos || !token_chars ||
+        name.substr(0, slash).find('*') != std::string_view::npos ||
         (name.find('*') != std::string_view::npos && name.substr(slash) != "/*")) {
       error =
           fmt::format("compress_types: '{}' is not a media type (type/subtype or type/*)", name);

@@ -1,6 +1,7 @@
 // Metrics: counting is a few relaxed atomic adds; rendering formats the exposition text.
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <iterator>
 #include <string_view>
 
@@ -46,11 +47,15 @@ std::uint64_t Metrics::file_cache_hits() const {
 std::uint64_t Metrics::file_cache_misses() const {
   return sum<std::uint64_t>([](const PerThread& b) -> const auto& { return b.file_cache_misses; });
 }
+// The +1 and the -1 of one connection may land in different blocks, read at different moments:
+// a sum read meanwhile can dip below 0 for an instant, never for long.
 std::int64_t Metrics::connections_active() const {
-  return sum<std::int64_t>([](const PerThread& b) -> const auto& { return b.connections_active; });
+  return std::max<std::int64_t>(
+      0, sum<std::int64_t>([](const PerThread& b) -> const auto& { return b.connections_active; }));
 }
 std::int64_t Metrics::busy_workers() const {
-  return sum<std::int64_t>([](const PerThread& b) -> const auto& { return b.busy_workers; });
+  return std::max<std::int64_t>(
+      0, sum<std::int64_t>([](const PerThread& b) -> const auto& { return b.busy_workers; }));
 }
 
 void Metrics::count_response(int status, std::uint64_t bytes, std::int64_t duration_us) {

@@ -27,6 +27,10 @@ namespace cork {
 
 namespace {
 
+// The largest compressed copy whose ranges are sent as multipart/byteranges (assembled per
+// response); a request for several ranges of a larger one gets the whole copy.
+constexpr std::size_t kMaxMultipartCopyBytes = 64 * 1024;
+
 // A per-thread splitmix64 stream, seeded once from the system: the multipart boundary only has to
 // be unlikely to occur in the file, and drawing it costs a few instructions per request.
 std::uint64_t next_boundary_seed() {
@@ -207,6 +211,18 @@ ResponsePlan RequestHandler::Planner::file(std::shared_ptr<const CachedFile> ent
   if (d.status == 412) return error(412, /*close=*/false);
   if (d.status == 416) return error(416, /*close=*/false, d.content_range);
   const bool from_copy = copy && d.coding == copy->coding;
+  if (from_copy && d.multipart_body() && copy->bytes.size() > kMaxMultipartCopyBytes) {
+    // A multipart body is assembled in memory per response; of a large copy that would cost
+    // each connection up to the copy's size. RFC 9110 14.2: a server may ignore Range; the
+    // whole copy is shared, not copied.
+    d.status = 200;
+    d.ranges.clear();
+    d.multipart = {};
+    d.multipart_type.clear();
+    d.content_range.clear();
+    d.content_length = copy->bytes.size();
+    d.send_body = request_.method == Method::kGet && !copy->bytes.empty();
+  }
   const FileRepresentation& rep = d.coding == Coding::kBrotli ? entry->br
                                   : d.coding == Coding::kGzip ? entry->gz
                                   : d.coding == Coding::kZstd ? entry->zst

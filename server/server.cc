@@ -176,6 +176,12 @@ int run_server(const Config& config, const DescriptorBudget& budget, Logger& log
                 "SIGHUP: host, port, threads, queue_capacity, max_connections "
                 "and backlog keep their values until a restart");
       }
+      if (fresh.compress_cache_size != config.compress_cache_size) {
+        log.log(LogLevel::kWarn,
+                "SIGHUP: compress_cache_size keeps its value ({}) until a restart; files above "
+                "it are not compressed",
+                config.compress_cache_size);
+      }
       context.publish(next);
       watch_file_cache(std::move(next));
       log.log(LogLevel::kInfo, "SIGHUP: configuration reloaded");

@@ -5,6 +5,7 @@
 #include <brotli/decode.h>
 #include <gtest/gtest.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getFrameHeader: reads the window size
 #include <zstd.h>
 
 #include <random>
@@ -133,6 +134,24 @@ TEST(Compression, CodingNames) {
   EXPECT_EQ(parse_coding_name("gzip"), Coding::kGzip);
   EXPECT_FALSE(parse_coding_name("identity"));
   EXPECT_FALSE(parse_coding_name("deflate"));
+}
+
+// RFC 9659 3: a zstd content coding's window is at most 8 MiB (browsers refuse more); levels
+// 20-22 would pick a larger one for inputs above 8 MiB.
+TEST(Compression, ZstdWindowsStayWithinEightMiB) {
+  std::string input;
+  const std::string chunk = sample_text(4096);
+  while (input.size() < (std::size_t{9} << 20))
+    input += chunk;  // repetitive: compresses fast even at level 22
+  const auto out = compress(Coding::kZstd, 22, input);
+  ASSERT_TRUE(out);
+  ZSTD_frameHeader header{};
+  ASSERT_EQ(ZSTD_getFrameHeader(&header, out->data(), out->size()), 0u);
+  EXPECT_LE(header.windowSize, std::uint64_t{8} << 20);
+  std::string decoded(input.size(), '\0');
+  EXPECT_EQ(ZSTD_decompress(decoded.data(), decoded.size(), out->data(), out->size()),
+            input.size());
+  EXPECT_TRUE(decoded == input);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -94,7 +95,7 @@ TEST_F(CompressorTest, ConcurrentFirstRequestsMakeOneCopy) {
   ASSERT_TRUE(copy);
   EXPECT_FALSE(copy->useless);
   EXPECT_EQ(unzstd(copy->bytes), content);
-  EXPECT_EQ(compressor.memory_held(), copy->bytes.size());
+  EXPECT_EQ(compressor.memory_held(), copy->bytes.size() + Compressor::kCopyOverhead);
   // Another level or coding is another copy.
   EXPECT_FALSE(compressor.get_or_schedule(a, Coding::kZstd, 3));
   compressor.wait_idle();
@@ -133,11 +134,15 @@ TEST_F(CompressorTest, AChangedFileIsNeverAnsweredWithTheOldCopy) {
 
 TEST_F(CompressorTest, KeepsWithinItsMemoryLeastRecentlyUsedOutFirst) {
   Compressor::Limits limits;
-  limits.memory = 10000;
+  limits.memory = 12'000;
   Compressor compressor(limits);
   std::vector<std::shared_ptr<const CachedFile>> files;
+  std::mt19937 random(3);
   for (int i = 0; i < 6; ++i) {
-    write("f" + std::to_string(i), text(60'000, i + 1));
+    std::string hex(9000, '0');  // compresses to about half: two copies fit, three do not
+    for (char& c : hex)
+      c = "0123456789abcdef"[random() % 16];
+    write("f" + std::to_string(i), hex);
     files.push_back(file("f" + std::to_string(i)));
   }
   auto make = [&](int i) {
@@ -147,8 +152,9 @@ TEST_F(CompressorTest, KeepsWithinItsMemoryLeastRecentlyUsedOutFirst) {
   };
   const auto first = make(0);
   ASSERT_TRUE(first);
-  const std::size_t each = first->bytes.size();
+  const std::size_t each = first->bytes.size() + Compressor::kCopyOverhead;
   ASSERT_LT(each * 2, limits.memory) << "the test needs room for two copies";
+  ASSERT_GT(each * 3, limits.memory) << "the test needs three copies to pass the limit";
   for (int i = 1; i < 6; ++i) {
     ASSERT_TRUE(make(i));
     ASSERT_TRUE(compressor.get_or_schedule(files[0], Coding::kGzip, 9)) << "used: kept";
@@ -173,6 +179,45 @@ TEST_F(CompressorTest, ACopyNoSmallerThanTheFileIsNotMadeAgain) {
   EXPECT_TRUE(copy->useless);
   EXPECT_TRUE(copy->bytes.empty());
   EXPECT_EQ(compressor.counters().compressed.load(), 1u);
+  EXPECT_EQ(compressor.memory_held(), Compressor::kCopyOverhead) << "useless copies count too";
+}
+
+// rsync --inplace -t or cp -p: new bytes, the same size, the old modification time put back.
+// The change time moved: a new copy.
+TEST_F(CompressorTest, AFileRewrittenWithItsOldSizeAndTimeGetsANewCopy) {
+  const std::string v1 = text(20'000, 1);
+  write("d.js", v1);
+  struct stat before {};
+  ASSERT_EQ(stat((root_ + "/d.js").c_str(), &before), 0);
+  Compressor compressor({});
+  compressor.get_or_schedule(file("d.js"), Coding::kZstd, 3);
+  compressor.wait_idle();
+  ASSERT_TRUE(compressor.get_or_schedule(file("d.js"), Coding::kZstd, 3));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a later change time
+  std::string v2 = v1;
+  v2[5] = '#';
+  write("d.js", v2);
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, (root_ + "/d.js").c_str(), times, 0), 0);
+  const auto now = file("d.js");
+  ASSERT_EQ(now->identity.info.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  ASSERT_EQ(now->identity.info.st_size, before.st_size);
+  EXPECT_FALSE(compressor.get_or_schedule(now, Coding::kZstd, 3)) << "the old copy was served";
+  compressor.wait_idle();
+  const auto copy = compressor.get_or_schedule(file("d.js"), Coding::kZstd, 3);
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(unzstd(copy->bytes), v2);
+}
+
+TEST_F(CompressorTest, AFileLargerThanTheWholeLimitIsNotCompressed) {
+  Compressor::Limits limits;
+  limits.memory = 1000;
+  Compressor compressor(limits);
+  write("big.css", text(5000, 2));
+  EXPECT_FALSE(compressor.get_or_schedule(file("big.css"), Coding::kGzip, 6));
+  compressor.wait_idle();
+  EXPECT_FALSE(compressor.get_or_schedule(file("big.css"), Coding::kGzip, 6));
+  EXPECT_EQ(compressor.counters().compressed.load(), 0u);
 }
 
 TEST_F(CompressorTest, ShutsDownWithJobsQueued) {

@@ -146,6 +146,15 @@ int CompressionPolicy::level(Coding coding) const {
   return 0;
 }
 
+int CompressionPolicy::second_level(Coding coding) const {
+  if (!second_pass) return 0;
+  const int strongest = coding == Coding::kBrotli ? 11
+                        : coding == Coding::kZstd ? 19
+                        : coding == Coding::kGzip ? 9
+                                                  : 0;
+  return strongest > level(coding) ? strongest : 0;
+}
+
 bool type_matches(std::string_view content_type, const std::vector<std::string>& patterns) {
   const std::string_view type = trim_ows(content_type.substr(0, content_type.find(';')));
   const std::size_t slash = type.find('/');

@@ -49,8 +49,14 @@ struct CompressionPolicy {
                                     "font/ttf",         "font/otf"};
   std::uint64_t min_size = 256;                     // smaller files gain nothing worth a field
   std::uint64_t max_size = std::uint64_t{8} << 20;  // larger ones go out uncompressed
+  // A second pass in the background at the strongest level (second_level()) replaces each first
+  // copy when it is smaller. Off by default: it costs a file's compression again, much slower.
+  bool second_pass = false;
   bool offers(Coding coding) const;
   int level(Coding coding) const;
+  // br 11, zstd 19 (the strongest without zstd's --ultra windows), gzip 9; 0 when second_pass
+  // is off or the first level is that strong already.
+  int second_level(Coding coding) const;
 };
 
 }  // namespace cork

@@ -61,18 +61,36 @@ std::size_t Compressor::KeyHash::operator()(const Key& k) const {
   return h;
 }
 
-Compressor::Compressor(Limits limits)
-    : limits_(limits),
-      queue_(limits.queue == 0 ? 1 : limits.queue),
-      thread_(1, queue_, [this](Job& job) { run(job); }) {}
+Compressor::Compressor(Limits limits) : limits_(limits), thread_([this] { loop(); }) {}
 
 Compressor::~Compressor() {
-  stopping_.store(true, std::memory_order_relaxed);
-  thread_.stop();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_.store(true, std::memory_order_relaxed);
+  }
+  work_.notify_all();
+  thread_.join();
+}
+
+void Compressor::loop() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      work_.wait(lock, [this] {
+        return stopping_.load(std::memory_order_relaxed) || !first_.empty() || !second_.empty();
+      });
+      std::deque<Job>& from = !first_.empty() ? first_ : second_;
+      if (from.empty()) return;  // stopping, nothing left
+      job = std::move(from.front());
+      from.pop_front();
+    }
+    run(job);  // when stopping: makes nothing, only balances pending_
+  }
 }
 
 std::shared_ptr<const CompressedCopy> Compressor::get_or_schedule(
-    std::shared_ptr<const CachedFile> file, Coding coding, int level) {
+    std::shared_ptr<const CachedFile> file, Coding coding, int level, int second_level) {
   const struct stat& info = file->identity.info;
   // A file larger than the whole memory limit would push every other copy out (the limit is the
   // start-up one; a reload may raise compress_max_size above it).
@@ -95,14 +113,17 @@ std::shared_ptr<const CompressedCopy> Compressor::get_or_schedule(
       counters_.hits.fetch_add(1, std::memory_order_relaxed);
       return it->second.copy;
     }
+    counters_.misses.fetch_add(1, std::memory_order_relaxed);
+    if (stopping_.load(std::memory_order_relaxed) ||
+        first_.size() >= std::max<std::size_t>(limits_.queue, 1)) {
+      counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+      slots_.erase(it);  // the next request tries again
+      return nullptr;
+    }
     ++pending_;
+    first_.push_back(Job{key, std::move(file), level, second_level > level ? second_level : 0});
   }
-  counters_.misses.fetch_add(1, std::memory_order_relaxed);
-  Job job{key, std::move(file)};
-  if (!queue_.try_push(job)) {
-    counters_.dropped.fetch_add(1, std::memory_order_relaxed);
-    finish(key, nullptr);  // the next request tries again
-  }
+  work_.notify_one();
   return nullptr;
 }
 
@@ -150,8 +171,13 @@ void Compressor::run(Job& job) {
   if (!copy && !stopping_.load(std::memory_order_relaxed)) {
     counters_.failed.fetch_add(1, std::memory_order_relaxed);
   }
+  if (copy && !copy->useless && job.second_level > 0) {
+    Job then{job.key, std::move(job.file), job.second_level, 0, true};
+    finish(job, std::move(copy), &then);
+    return;
+  }
   job.file.reset();  // its descriptor goes back before the next job
-  finish(job.key, std::move(copy));
+  finish(job, std::move(copy));
 }
 
 std::shared_ptr<CompressedCopy> Compressor::make_copy(const Job& job) {
@@ -159,7 +185,7 @@ std::shared_ptr<CompressedCopy> Compressor::make_copy(const Job& job) {
   std::string input;
   if (!stopping_.load(std::memory_order_relaxed) && read_file(*job.file, job.key, input)) {
     const auto start = std::chrono::steady_clock::now();
-    std::optional<std::string> bytes = compress(job.key.coding, job.key.level, input);
+    std::optional<std::string> bytes = compress(job.key.coding, job.level, input);
     counters_.compress_us.fetch_add(
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                        std::chrono::steady_clock::now() - start)
@@ -168,7 +194,7 @@ std::shared_ptr<CompressedCopy> Compressor::make_copy(const Job& job) {
     if (bytes) {
       copy = std::make_shared<CompressedCopy>();
       copy->coding = job.key.coding;
-      copy->level = job.key.level;
+      copy->level = job.level;
       copy->useless = bytes->size() >= input.size();
       if (!copy->useless) copy->bytes = std::move(*bytes);
       // The file's size in the tag too: two versions with one modification time and copies of
@@ -176,38 +202,63 @@ std::shared_ptr<CompressedCopy> Compressor::make_copy(const Job& job) {
       // replica of an image, like the file's own.)
       copy->etag = make_etag(
           job.key.mtime_s, job.key.mtime_ns, static_cast<std::uint64_t>(copy->bytes.size()),
-          copy_variant(job.key.coding, job.key.level, static_cast<std::uint64_t>(job.key.size)));
+          copy_variant(job.key.coding, job.level, static_cast<std::uint64_t>(job.key.size)));
       counters_.compressed.fetch_add(1, std::memory_order_relaxed);
     }
   }
   return copy;
 }
 
-void Compressor::finish(const Key& key, std::shared_ptr<const CompressedCopy> copy) {
+void Compressor::place(const Key& key, Slot& slot, std::shared_ptr<const CompressedCopy> copy,
+                       std::vector<std::shared_ptr<const CompressedCopy>>& evicted) {
+  if (slot.copy) {
+    // A second pass replacing the first: same slot, new bytes, most recent.
+    memory_ -= charge(*slot.copy);
+    evicted.push_back(std::move(slot.copy));
+    recent_.erase(slot.recent);
+  }
+  memory_ += charge(*copy);
+  slot.copy = std::move(copy);
+  recent_.push_front(key);
+  slot.recent = recent_.begin();
+  // The least recently used first; never the one just placed.
+  while (memory_ > limits_.memory && recent_.size() > 1) {
+    auto last = slots_.find(recent_.back());
+    recent_.pop_back();
+    memory_ -= charge(*last->second.copy);
+    evicted.push_back(std::move(last->second.copy));
+    slots_.erase(last);
+  }
+}
+
+void Compressor::finish(const Job& job, std::shared_ptr<const CompressedCopy> copy, Job* then) {
   std::vector<std::shared_ptr<const CompressedCopy>> evicted;  // freed outside the lock
+  bool queued = false;
   {
     std::lock_guard lock(mutex_);
-    auto it = slots_.find(key);
-    if (it != slots_.end()) {
+    auto it = slots_.find(job.key);
+    if (job.second) {
+      // Only over the first pass's copy, still there (not evicted meanwhile), when smaller.
+      if (copy && !copy->useless && it != slots_.end() && it->second.copy &&
+          copy->bytes.size() < it->second.copy->bytes.size()) {
+        place(job.key, it->second, std::move(copy), evicted);
+      }
+    } else if (it != slots_.end()) {
       if (!copy) {
         slots_.erase(it);
       } else {
-        memory_ += charge(*copy);
-        it->second.copy = std::move(copy);
-        recent_.push_front(key);
-        it->second.recent = recent_.begin();
-        // The least recently used first; never the one just made.
-        while (memory_ > limits_.memory && recent_.size() > 1) {
-          auto last = slots_.find(recent_.back());
-          recent_.pop_back();
-          memory_ -= charge(*last->second.copy);
-          evicted.push_back(std::move(last->second.copy));
-          slots_.erase(last);
+        place(job.key, it->second, std::move(copy), evicted);
+        if (then != nullptr && !stopping_.load(std::memory_order_relaxed) &&
+            second_.size() < limits_.second_passes) {
+          ++pending_;
+          second_.push_back(std::move(*then));
+          queued = true;
         }
       }
     }
     if (--pending_ == 0) idle_.notify_all();
   }
+  if (queued) work_.notify_one();
 }
 
 void Compressor::wait_idle() {

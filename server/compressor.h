@@ -28,18 +28,18 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "http/coding.h"
 #include "http/compression.h"
-#include "pool/blocking_queue.h"
-#include "pool/thread_pool.h"
 
 namespace cork {
 
@@ -59,7 +59,8 @@ class Compressor {
  public:
   struct Limits {
     std::size_t memory = std::size_t{64} << 20;  // bytes of copies kept at most
-    std::size_t queue = 64;                      // jobs waiting at most
+    std::size_t queue = 64;                      // first compressions waiting at most
+    std::size_t second_passes = 16;              // second passes waiting at most
   };
   // What the status page shows. Relaxed counters.
   struct Counters {
@@ -83,9 +84,12 @@ class Compressor {
   // The copy of `file`'s identity representation in `coding` at `level`, or null after queueing
   // its making (unless it is queued or being made already, or the queue is full). Never waits
   // for a compression. `file` must be current (as the open-file cache hands it out) and at most
-  // CompressionPolicy::max_size long.
+  // CompressionPolicy::max_size long. `second_level` above `level`: once the copy is made, a
+  // second pass at that level replaces it when smaller; second passes run only while no first
+  // compression waits.
   std::shared_ptr<const CompressedCopy> get_or_schedule(std::shared_ptr<const CachedFile> file,
-                                                        Coding coding, int level);
+                                                        Coding coding, int level,
+                                                        int second_level = 0);
   // Counts a copy sent in place of `file_size` bytes of the file.
   void count_sent(std::uint64_t file_size, std::uint64_t copy_size);
 
@@ -119,9 +123,13 @@ class Compressor {
     std::list<Key>::iterator recent;             // in recent_ once the copy is there
   };
   struct Job {
-    Key key;
+    Key key;  // key.level: the first pass's level, which names the copy
     std::shared_ptr<const CachedFile> file;
+    int level = 0;         // the level this job compresses at
+    int second_level = 0;  // a first pass: the second pass to queue after it (0 = none)
+    bool second = false;   // a second pass: replaces the copy when smaller
   };
+  void loop();
   void run(Job& job);
   // Reads and compresses; null when it cannot (may throw std::bad_alloc).
   std::shared_ptr<CompressedCopy> make_copy(const Job& job);
@@ -130,9 +138,14 @@ class Compressor {
   }
   // Reads the file's bytes; false when it cannot, or when it changed meanwhile.
   static bool read_file(const CachedFile& file, const Key& key, std::string& out);
-  // Publishes a finished copy (or forgets the slot when `copy` is null) and evicts the least
-  // recently used copies beyond the memory limit. Takes the lock.
-  void finish(const Key& key, std::shared_ptr<const CompressedCopy> copy);
+  // Publishes a finished copy (or forgets the slot when a first pass made none), queues the
+  // second pass `then` if any, and evicts the least recently used copies beyond the memory
+  // limit. Takes the lock.
+  void finish(const Job& job, std::shared_ptr<const CompressedCopy> copy, Job* then = nullptr);
+  // Puts `copy` in `slot` (whose key is `key`), charging it, and evicts beyond the limit into
+  // `evicted`. With mutex_ held.
+  void place(const Key& key, Slot& slot, std::shared_ptr<const CompressedCopy> copy,
+             std::vector<std::shared_ptr<const CompressedCopy>>& evicted);
 
   const Limits limits_;
   Counters counters_;
@@ -142,9 +155,11 @@ class Compressor {
   std::size_t memory_ = 0;                        // guarded by mutex_
   std::size_t pending_ = 0;                       // guarded by mutex_: jobs queued or running
   std::condition_variable idle_;                  // signalled when pending_ drops to 0
-  std::atomic<bool> stopping_{false};
-  BlockingQueue<Job> queue_;
-  ThreadPool<Job> thread_;  // last: started after everything it uses, stopped first
+  std::deque<Job> first_;                         // guarded by mutex_: first passes, in order
+  std::deque<Job> second_;                        // guarded by mutex_: run when first_ is empty
+  std::condition_variable work_;                  // signalled when a job is queued or on stop
+  std::atomic<bool> stopping_{false};             // written under mutex_
+  std::thread thread_;  // last: started after everything it uses, joined in the destructor
 };
 
 }  // namespace cork

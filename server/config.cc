@@ -338,6 +338,9 @@ bool set_key(Config& c, std::string_view section, std::string_view key, std::str
     if (key == "precompressed") return set_switch(value, c.precompressed, error, key);
     if (key == "compress") return set_switch(value, c.compression.enabled, error, key);
     if (key == "compress_codings") return set_codings(value, c.compression.codings, error);
+    if (key == "compress_second_pass") {
+      return set_switch(value, c.compression.second_pass, error, key);
+    }
     if (key == "compress_level_br" || key == "compress_level_zstd" ||
         key == "compress_level_gzip") {
       const Coding coding = key == "compress_level_br"     ? Coding::kBrotli

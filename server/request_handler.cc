@@ -307,8 +307,8 @@ std::shared_ptr<const CompressedCopy> RequestHandler::Planner::compressed_copy(
   const Coding want = preferred_coding(
       *accept_encoding_, [&](Coding c) { return facts.of(c).present || policy.offers(c); });
   if (want == Coding::kIdentity || facts.of(want).present) return nullptr;  // a sidecar wins
-  std::shared_ptr<const CompressedCopy> copy =
-      handler_.compressor_->get_or_schedule(entry, want, policy.level(want));
+  std::shared_ptr<const CompressedCopy> copy = handler_.compressor_->get_or_schedule(
+      entry, want, policy.level(want), policy.second_level(want));
   if (!copy || copy->useless) return nullptr;  // identity (or a sidecar) meanwhile
   RepresentationFacts& slot = want == Coding::kBrotli ? facts.br
                               : want == Coding::kZstd ? facts.zstd

@@ -265,6 +265,26 @@ TEST_F(CompressionTest, ImagesSmallFilesAndOffLeaveFilesAlone) {
   EXPECT_FALSE(get("/index.html", "Accept-Encoding: br\r\n").header("content-encoding"));
 }
 
+TEST_F(CompressionTest, ASecondPassReplacesTheCopyWithAStrongerOne) {
+  server_.set("http", "compress_second_pass", "on");
+  start();
+  const HttpResponse first = get_coded("/app.js", "br");
+  ASSERT_EQ(first.header("content-encoding"), "br");
+  const auto deadline = steady_clock::now() + std::chrono::seconds(20);
+  HttpResponse r = first;
+  while (r.header("etag")->find("-br.11.") == std::string::npos && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    r = get("/app.js", "Accept-Encoding: br\r\n");
+    ASSERT_EQ(r.header("content-encoding"), "br");
+  }
+  ASSERT_NE(r.header("etag")->find("-br.11."), std::string::npos) << *r.header("etag");
+  if (first.header("etag")->find("-br.9.") != std::string::npos) {  // not the second pass's already
+    EXPECT_NE(r.header("etag"), first.header("etag"));
+    EXPECT_LE(r.body.size(), first.body.size());
+  }
+  EXPECT_EQ(first_difference(js_, decode_with(server_.dir().path(), "brotli -d -c", r.body)), "");
+}
+
 TEST(CompressionOffTest, CompressOffSendsFilesAsTheyAre) {
   CorkProcess server;
   server.put("app.js", script(10000, 1));

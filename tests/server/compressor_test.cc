@@ -237,5 +237,30 @@ TEST_F(CompressorTest, ShutsDownWithJobsQueued) {
   SUCCEED();
 }
 
+// A second pass at a stronger level replaces the first copy once it is made and smaller: a new
+// copy (and ETag) under the same request, decoding to the same file.
+TEST_F(CompressorTest, ASecondPassReplacesTheFirstCopyWhenSmaller) {
+  const std::string content = text(200'000, 7);
+  write("e.js", content);
+  Compressor compressor({});
+  EXPECT_FALSE(compressor.get_or_schedule(file("e.js"), Coding::kZstd, 1, 19));
+  compressor.wait_idle();  // both passes
+  const auto copy = compressor.get_or_schedule(file("e.js"), Coding::kZstd, 1, 19);
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(copy->level, 19);
+  EXPECT_EQ(unzstd(copy->bytes), content);
+  EXPECT_EQ(compressor.counters().compressed.load(), 2u);
+  EXPECT_EQ(compressor.copies(), 1u) << "the second pass replaces, it does not add";
+  EXPECT_EQ(compressor.memory_held(), copy->bytes.size() + Compressor::kCopyOverhead);
+  const std::string quick = *compress(Coding::kZstd, 1, content);
+  EXPECT_LT(copy->bytes.size(), quick.size());
+  EXPECT_NE(copy->etag.find(".19."), std::string::npos) << copy->etag;
+  // Without a second level the first copy stays.
+  write("f.js", content + "// f");
+  compressor.get_or_schedule(file("f.js"), Coding::kZstd, 1);
+  compressor.wait_idle();
+  EXPECT_EQ(compressor.get_or_schedule(file("f.js"), Coding::kZstd, 1)->level, 1);
+}
+
 }  // namespace
 }  // namespace cork

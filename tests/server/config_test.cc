@@ -164,7 +164,7 @@ TEST(Config, CompressionKeys) {
                    "compress_level_br = 11\ncompress_level_zstd = 19\n"
                    "compress_level_gzip = 1\ncompress_types = text/*, application/json\n"
                    "compress_min_size = 1K\ncompress_max_size = 2M\n"
-                   "compress_cache_size = 16M\n",
+                   "compress_cache_size = 16M\ncompress_second_pass = on\n",
                    "cork.ini", c, error))
       << error;
   EXPECT_FALSE(c.compression.enabled);
@@ -176,6 +176,7 @@ TEST(Config, CompressionKeys) {
   EXPECT_EQ(c.compression.min_size, 1024u);
   EXPECT_EQ(c.compression.max_size, 2u << 20);
   EXPECT_EQ(c.compress_cache_size, 16u << 20);
+  EXPECT_TRUE(c.compression.second_pass);
   ASSERT_TRUE(parse_config("[http]\ncompress_codings =\ncompress_types =\n", "cork.ini", c, error))
       << error;
   EXPECT_TRUE(c.compression.codings.empty()) << "no coding: nothing compressed";
@@ -234,6 +235,7 @@ TEST(Config, TheShippedFileStatesTheDefaults) {
   EXPECT_EQ(shipped.compression.min_size, defaults.compression.min_size);
   EXPECT_EQ(shipped.compression.max_size, defaults.compression.max_size);
   EXPECT_EQ(shipped.compression.enabled, defaults.compression.enabled);
+  EXPECT_EQ(shipped.compression.second_pass, defaults.compression.second_pass);
   EXPECT_EQ(shipped.compress_cache_size, defaults.compress_cache_size);
   EXPECT_EQ(shipped.file_cache_entries, defaults.file_cache_entries);
   EXPECT_EQ(shipped.file_cache_memory, defaults.file_cache_memory);

@@ -28,6 +28,8 @@ COPY pool/ pool/
 COPY http/ http/
 COPY server/ server/
 COPY tests/ tests/
+# The unit tests read the shipped configuration (it must state the defaults).
+COPY conf/ conf/
 # One layer: compile, run the unit tests (a failure stops the build), stage the stripped binary.
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DCORK_WERROR=ON \
     && cmake --build /build -j "$(nproc)" --target cork pool_tests http_tests server_tests \

@@ -84,8 +84,13 @@ void Compressor::loop() {
       if (from.empty()) return;  // stopping, nothing left
       job = std::move(from.front());
       from.pop_front();
+      if (job.second) {
+        // A second pass over a copy evicted meanwhile would be thrown away: skip it.
+        auto it = slots_.find(job.key);
+        if (it == slots_.end() || !it->second.copy) job.skip = true;
+      }
     }
-    run(job);  // when stopping: makes nothing, only balances pending_
+    run(job);  // when stopping (or skipped): makes nothing, only balances pending_
   }
 }
 
@@ -120,8 +125,13 @@ std::shared_ptr<const CompressedCopy> Compressor::get_or_schedule(
       slots_.erase(it);  // the next request tries again
       return nullptr;
     }
+    try {
+      first_.push_back(Job{key, std::move(file), level, second_level > level ? second_level : 0});
+    } catch (const std::bad_alloc&) {
+      slots_.erase(it);  // nothing queued: the next request tries again
+      return nullptr;
+    }
     ++pending_;
-    first_.push_back(Job{key, std::move(file), level, second_level > level ? second_level : 0});
   }
   work_.notify_one();
   return nullptr;
@@ -164,11 +174,11 @@ void Compressor::run(Job& job) {
   (void)niced;
   std::shared_ptr<CompressedCopy> copy;
   try {
-    copy = make_copy(job);
+    if (!job.skip) copy = make_copy(job);
   } catch (const std::exception&) {
     copy.reset();  // out of memory: the next request for the file tries again
   }
-  if (!copy && !stopping_.load(std::memory_order_relaxed)) {
+  if (!copy && !job.skip && !stopping_.load(std::memory_order_relaxed)) {
     counters_.failed.fetch_add(1, std::memory_order_relaxed);
   }
   if (copy && !copy->useless && job.second_level > 0) {
@@ -211,6 +221,9 @@ std::shared_ptr<CompressedCopy> Compressor::make_copy(const Job& job) {
 
 void Compressor::place(const Key& key, Slot& slot, std::shared_ptr<const CompressedCopy> copy,
                        std::vector<std::shared_ptr<const CompressedCopy>>& evicted) {
+  // Every allocation first (they may throw), then the changes (they do not).
+  evicted.reserve(recent_.size() + 1);
+  recent_.push_front(key);
   if (slot.copy) {
     // A second pass replacing the first: same slot, new bytes, most recent.
     memory_ -= charge(*slot.copy);
@@ -219,7 +232,6 @@ void Compressor::place(const Key& key, Slot& slot, std::shared_ptr<const Compres
   }
   memory_ += charge(*copy);
   slot.copy = std::move(copy);
-  recent_.push_front(key);
   slot.recent = recent_.begin();
   // The least recently used first; never the one just placed.
   while (memory_ > limits_.memory && recent_.size() > 1) {
@@ -236,6 +248,24 @@ void Compressor::finish(const Job& job, std::shared_ptr<const CompressedCopy> co
   bool queued = false;
   {
     std::lock_guard lock(mutex_);
+    try {
+      publish(job, std::move(copy), then, evicted, queued);
+    } catch (const std::bad_alloc&) {
+      // Out of memory while publishing: the copy (or second pass) is dropped; the slot stays
+      // consistent (place() allocates before it changes anything) and the count balanced.
+      counters_.failed.fetch_add(1, std::memory_order_relaxed);
+      auto it = slots_.find(job.key);
+      if (!job.second && it != slots_.end() && !it->second.copy) slots_.erase(it);
+    }
+    if (--pending_ == 0) idle_.notify_all();
+  }
+  if (queued) work_.notify_one();
+}
+
+void Compressor::publish(const Job& job, std::shared_ptr<const CompressedCopy> copy, Job* then,
+                         std::vector<std::shared_ptr<const CompressedCopy>>& evicted,
+                         bool& queued) {
+  {
     auto it = slots_.find(job.key);
     if (job.second) {
       // Only over the first pass's copy, still there (not evicted meanwhile), when smaller.
@@ -248,17 +278,18 @@ void Compressor::finish(const Job& job, std::shared_ptr<const CompressedCopy> co
         slots_.erase(it);
       } else {
         place(job.key, it->second, std::move(copy), evicted);
-        if (then != nullptr && !stopping_.load(std::memory_order_relaxed) &&
-            second_.size() < limits_.second_passes) {
-          ++pending_;
-          second_.push_back(std::move(*then));
-          queued = true;
+        if (then != nullptr && !stopping_.load(std::memory_order_relaxed)) {
+          if (second_.size() < limits_.second_passes) {
+            second_.push_back(std::move(*then));
+            ++pending_;
+            queued = true;
+          } else {
+            counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+          }
         }
       }
     }
-    if (--pending_ == 0) idle_.notify_all();
   }
-  if (queued) work_.notify_one();
 }
 
 void Compressor::wait_idle() {

@@ -128,6 +128,7 @@ class Compressor {
     int level = 0;         // the level this job compresses at
     int second_level = 0;  // a first pass: the second pass to queue after it (0 = none)
     bool second = false;   // a second pass: replaces the copy when smaller
+    bool skip = false;     // a second pass whose copy is gone: make nothing
   };
   void loop();
   void run(Job& job);
@@ -142,6 +143,9 @@ class Compressor {
   // second pass `then` if any, and evicts the least recently used copies beyond the memory
   // limit. Takes the lock.
   void finish(const Job& job, std::shared_ptr<const CompressedCopy> copy, Job* then = nullptr);
+  // finish()'s work with mutex_ held; may throw std::bad_alloc before it changes anything.
+  void publish(const Job& job, std::shared_ptr<const CompressedCopy> copy, Job* then,
+               std::vector<std::shared_ptr<const CompressedCopy>>& evicted, bool& queued);
   // Puts `copy` in `slot` (whose key is `key`), charging it, and evicts beyond the limit into
   // `evicted`. With mutex_ held.
   void place(const Key& key, Slot& slot, std::shared_ptr<const CompressedCopy> copy,

@@ -1,6 +1,6 @@
 // Fuzz target: one untrusted header value -> every pure parser of a header value in http/:
 // Range (decide_range, then the multipart/byteranges layout of a 206), Accept-Encoding
-// (parse_qvalue, accepts_coding), entity-tag lists (list_matches, strong_match)
+// (parse_qvalue, accepts_coding, coding_weights), entity-tag lists (list_matches, strong_match)
 // and HTTP dates (parse_http_date). Checks the invariants their callers rely on.
 // Built with libFuzzer (CORK_FUZZ=ON) and, in every build, into a corpus replay test.
 #include <cstddef>
@@ -68,6 +68,14 @@ void check_accept_encoding(std::string_view value) {
   CORK_FUZZ_CHECK(accepts_coding(value, "gzip") == accepts_coding(value, "GZIP"));
   // An empty field value accepts no coding (RFC 9110 12.5.3).
   if (value.empty()) CORK_FUZZ_CHECK(!accepts_coding(value, "gzip"));
+  // The one-pass weights agree with each coding's own, and stay within 0..1000.
+  const CodingWeights w = coding_weights(value);
+  CORK_FUZZ_CHECK(w.br == coding_weight(value, "br"));
+  CORK_FUZZ_CHECK(w.gzip == coding_weight(value, "gzip"));
+  CORK_FUZZ_CHECK(w.zstd == coding_weight(value, "zstd"));
+  CORK_FUZZ_CHECK(w.identity == coding_weight(value, "identity"));
+  for (const int q : {w.br, w.gzip, w.zstd, w.identity})
+    CORK_FUZZ_CHECK(q >= 0 && q <= 1000);
 }
 
 void check_entity_tags(std::string_view value) {

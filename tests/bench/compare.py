@@ -823,9 +823,10 @@ def verify_compressed(server, conn, get, sizes, fail):
         if decoded != files[name]:
             fail(f"GET /{TEXT_DIR}/{name}: {coding or 'identity'} body differs from the file")
         if name == TEXT_JS:
-            if not coding:
+            # A --baseline build from before compression existed sends the file as it is.
+            if not coding and server.name != BASELINE:
                 fail(f"GET /{TEXT_DIR}/{name} with Accept-Encoding: never compressed")
-            result = dict(sizes(resp, body), coding=coding)
+            result = dict(sizes(resp, body), coding=coding or "identity")
     return result
 
 

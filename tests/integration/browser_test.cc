@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -31,17 +32,11 @@ const char* find_chromium() {
   return nullptr;
 }
 
-TEST(BrowserTest, BundledSiteRendersWithItsScriptAndEveryAsset) {
-  const char* chromium = find_chromium();
-  if (chromium == nullptr) GTEST_SKIP() << "chromium is not installed (apt-get install chromium)";
-
-  CorkProcess server;
-  const auto log = server.dir().path() / "access.log";
-  server.set("log", "access_log", log.string());
-  ASSERT_TRUE(server.start({"-r", CORK_SOURCE_DIR "/www"}));
-
-  // Flags as the machine's own checks use them: no sandbox as root, no GPU, and no background
-  // network traffic (this machine reaches nothing but loopback).
+// Headless Chromium's DOM of the server's "/" after its scripts ran. Flags as the machine's own
+// checks use them: no sandbox as root, no GPU, and no background network traffic (this machine
+// reaches nothing but loopback).
+std::optional<std::string> dump_dom(const char* chromium, const CorkProcess& server,
+                                    int& exit_status) {
   const auto profile = server.dir().path() / "chromium-profile";
   const std::string command =
       std::string("timeout 60 ") + chromium +
@@ -51,8 +46,20 @@ TEST(BrowserTest, BundledSiteRendersWithItsScriptAndEveryAsset) {
       shell_quote(profile.string()) +
       " --virtual-time-budget=5000 --dump-dom http://127.0.0.1:" + std::to_string(server.port()) +
       "/ 2>/dev/null";
+  return run_command(command, exit_status);
+}
+
+TEST(BrowserTest, BundledSiteRendersWithItsScriptAndEveryAsset) {
+  const char* chromium = find_chromium();
+  if (chromium == nullptr) GTEST_SKIP() << "chromium is not installed (apt-get install chromium)";
+
+  CorkProcess server;
+  const auto log = server.dir().path() / "access.log";
+  server.set("log", "access_log", log.string());
+  ASSERT_TRUE(server.start({"-r", CORK_SOURCE_DIR "/www"}));
+
   int exit_status = -1;
-  const auto dom = run_command(command, exit_status);
+  const auto dom = dump_dom(chromium, server, exit_status);
   ASSERT_TRUE(dom.has_value()) << "cannot run chromium";
   ASSERT_EQ(exit_status, 0) << "chromium failed; output: " << dom->substr(0, 400);
   EXPECT_NE(dom->find("data-script=\"ran\""), std::string::npos)
@@ -103,17 +110,8 @@ TEST(BrowserTest, BundledSiteLoadsCompressed) {
     ASSERT_TRUE(r.header("content-encoding")) << target << " never came compressed";
   }
 
-  const auto profile = server.dir().path() / "chromium-profile";
-  const std::string command =
-      std::string("timeout 60 ") + chromium +
-      " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-quic"
-      " --no-first-run --disable-background-networking --disable-component-update"
-      " --disable-sync --user-data-dir=" +
-      shell_quote(profile.string()) +
-      " --virtual-time-budget=5000 --dump-dom http://127.0.0.1:" + std::to_string(server.port()) +
-      "/ 2>/dev/null";
   int exit_status = -1;
-  const auto dom = run_command(command, exit_status);
+  const auto dom = dump_dom(chromium, server, exit_status);
   ASSERT_TRUE(dom.has_value()) << "cannot run chromium";
   ASSERT_EQ(exit_status, 0) << "chromium failed; output: " << dom->substr(0, 400);
   EXPECT_NE(dom->find("data-script=\"ran\""), std::string::npos)
